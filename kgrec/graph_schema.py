@@ -1,0 +1,101 @@
+"""The graph schema shared by every module: labels, relationship types, and identifier checks.
+
+Neo4j cannot take a label or a relationship type as a query parameter, so any name that comes
+from data (a triples file, a CLI flag) must pass :func:`check_identifier` before it is placed
+into Cypher text. Everything else is always passed as a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+USER = "User"
+ITEM = "Item"
+CATEGORY = "Category"
+MODEL = "Model"
+
+INTERACTED = "INTERACTED"
+IN_CATEGORY = "IN_CATEGORY"
+SUBCATEGORY_OF = "SUBCATEGORY_OF"
+RECOMMENDED = "RECOMMENDED"
+
+#: Labels and relationship types kgrec reserves for itself; a triples file may not use them as
+#: a knowledge relation, because the engine and the query library give them a fixed meaning.
+RESERVED_RELATIONS = frozenset({INTERACTED, RECOMMENDED})
+RESERVED_LABELS = frozenset({MODEL})
+
+_LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]{0,63}$")
+_REL_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+class UnsafeIdentifierError(ValueError):
+    """A label or relationship type that is not allowed to reach Cypher text."""
+
+
+def check_label(name: str, *, where: str = "label") -> str:
+    """Return ``name`` if it is a safe node label (``CamelCase`` letters, digits, ``_``).
+
+    Raises:
+        UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
+    """
+    if not isinstance(name, str) or not _LABEL_PATTERN.match(name) or name in RESERVED_LABELS:
+        raise UnsafeIdentifierError(
+            f"{where}: {name!r} is not an allowed node label; use a name matching "
+            f"{_LABEL_PATTERN.pattern} (e.g. Person, Tag) other than {sorted(RESERVED_LABELS)}"
+        )
+    return name
+
+
+def check_rel_type(name: str, *, where: str = "relation") -> str:
+    """Return ``name`` if it is a safe relationship type (``UPPER_SNAKE_CASE``).
+
+    Raises:
+        UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
+    """
+    if not isinstance(name, str) or not _REL_TYPE_PATTERN.match(name) or name in RESERVED_RELATIONS:
+        raise UnsafeIdentifierError(
+            f"{where}: {name!r} is not an allowed relationship type; use a name matching "
+            f"{_REL_TYPE_PATTERN.pattern} (e.g. DIRECTED_BY, HAS_TAG) other than "
+            f"{sorted(RESERVED_RELATIONS)}"
+        )
+    return name
+
+
+@dataclass
+class TabularGraph:
+    """A knowledge graph as tables, the form every reader produces and the writer consumes.
+
+    All ids are strings. Optional columns may be absent.
+
+    Attributes:
+        users: ``id`` plus optional attribute columns.
+        items: ``id``, ``title`` plus optional attribute columns.
+        categories: ``id``, ``name``, optional ``parent`` (a category id, for a hierarchy).
+        item_categories: ``item_id``, ``category_id``.
+        interactions: ``user_id``, ``item_id``, ``weight`` (float), optional ``rating`` (float)
+            and ``ts`` (int, seconds since the epoch).
+        entities: knowledge entities that are neither users, items nor categories:
+            ``label``, ``id``, ``name``.
+        triples: ``head_label``, ``head_id``, ``relation``, ``tail_label``, ``tail_id``.
+    """
+
+    users: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"id": []}, dtype=str))
+    items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"id": [], "title": []}, dtype=str))
+    categories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"id": [], "name": []}, dtype=str))
+    item_categories: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"item_id": [], "category_id": []}, dtype=str)
+    )
+    interactions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"user_id": [], "item_id": [], "weight": []})
+    )
+    entities: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"label": [], "id": [], "name": []}, dtype=str)
+    )
+    triples: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"head_label": [], "head_id": [], "relation": [], "tail_label": [], "tail_id": []}, dtype=str
+        )
+    )

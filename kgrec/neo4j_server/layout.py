@@ -1,0 +1,80 @@
+"""Where the local Neo4j server lives on disk and which ports it uses.
+
+One folder (``KGREC_HOME``, default ``$XDG_DATA_HOME/kgrec`` or ``~/.local/share/kgrec``) holds
+the Maven cache, the server jars for each version, the server's config, data and logs, and the
+generated password. Ports default to Neo4j's own (Bolt 7687, HTTP 7474) and can be moved with
+``KGREC_BOLT_PORT`` / ``KGREC_HTTP_PORT`` so that two homes can run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+NEO4J_VERSION = "5.26.30"
+BROWSER_VERSION = "5.24.0"
+
+
+def default_home() -> Path:
+    if "KGREC_HOME" in os.environ:
+        return Path(os.environ["KGREC_HOME"]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "kgrec"
+
+
+@dataclass(frozen=True)
+class ServerLayout:
+    """Paths and ports of one local server installation."""
+
+    home: Path
+    version: str = NEO4J_VERSION
+    bolt_port: int = 7687
+    http_port: int = 7474
+
+    @classmethod
+    def from_env(cls) -> "ServerLayout":
+        return cls(
+            home=default_home(),
+            bolt_port=int(os.environ.get("KGREC_BOLT_PORT", "7687")),
+            http_port=int(os.environ.get("KGREC_HTTP_PORT", "7474")),
+        )
+
+    @property
+    def maven_repo(self) -> Path:
+        return self.home / "m2"
+
+    @property
+    def lib_dir(self) -> Path:
+        """Jars of one server version; shared by every start, so only the first start downloads."""
+        return self.home / "dist" / f"neo4j-{self.version}" / "lib"
+
+    @property
+    def server_home(self) -> Path:
+        """The server's own home: conf, data, logs, run."""
+        return self.home / "server"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.server_home / "conf"
+
+    @property
+    def log_file(self) -> Path:
+        return self.server_home / "logs" / "kgrec-neo4j.log"
+
+    @property
+    def pid_file(self) -> Path:
+        # Neo4j writes and deletes run/neo4j.pid itself; ours must have another name.
+        return self.server_home / "run" / "kgrec-neo4j.pid"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "neo4j-password"
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def browser_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/browser/"
