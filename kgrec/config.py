@@ -32,7 +32,7 @@ class Neo4jSettings:
     def from_env(cls) -> "Neo4jSettings":
         """Read the ``NEO4J_*`` variables, falling back to the local server kgrec manages."""
         layout = ServerLayout.from_env()
-        password = os.environ.get("NEO4J_PASSWORD")
+        password = os.environ.get("NEO4J_PASSWORD") or None  # empty means unset
         if password is None:
             if not layout.password_file.exists():
                 raise ConfigurationError(
@@ -41,10 +41,10 @@ class Neo4jSettings:
                 )
             password = layout.password_file.read_text().strip()
         return cls(
-            uri=os.environ.get("NEO4J_URI", layout.bolt_uri),
-            user=os.environ.get("NEO4J_USER", "neo4j"),
+            uri=os.environ.get("NEO4J_URI") or layout.bolt_uri,
+            user=os.environ.get("NEO4J_USER") or "neo4j",
             password=password,
-            database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+            database=os.environ.get("NEO4J_DATABASE") or "neo4j",
         )
 
 

@@ -1,0 +1,82 @@
+"""Writing the local server's ``neo4j.conf`` and its generated initial password."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+
+from kgrec.neo4j_server.errors import ServerError
+from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.neo4j_server.toolchain import Java
+
+ADMIN_MAIN = "org.neo4j.cli.AdminTool"
+
+
+def _settings(layout: ServerLayout) -> dict[str, str]:
+    """Neo4j 5.26 settings for a small machine. 5.26 validates strictly: unknown keys fail."""
+    return {
+        "server.default_listen_address": "127.0.0.1",
+        "server.default_advertised_address": "127.0.0.1",
+        "server.bolt.enabled": "true",
+        "server.bolt.listen_address": f"127.0.0.1:{layout.bolt_port}",
+        "server.bolt.advertised_address": f"127.0.0.1:{layout.bolt_port}",
+        "server.bolt.tls_level": "DISABLED",
+        "server.http.enabled": "true",
+        "server.http.listen_address": f"127.0.0.1:{layout.http_port}",
+        "server.http.advertised_address": f"127.0.0.1:{layout.http_port}",
+        "server.https.enabled": "false",
+        "server.memory.pagecache.size": os.environ.get("KGREC_NEO4J_PAGECACHE", "512m"),
+        "dbms.security.auth_enabled": "true",
+        "dbms.usage_report.enabled": "false",
+        # Without these each database preallocates 256 MB of transaction logs.
+        "db.tx_log.rotation.size": "64m",
+        "db.tx_log.preallocate": "false",
+        "server.directories.data": str(layout.server_home / "data"),
+        "server.directories.logs": str(layout.server_home / "logs"),
+        "server.directories.run": str(layout.server_home / "run"),
+        "server.directories.plugins": str(layout.server_home / "plugins"),
+        "server.directories.import": str(layout.server_home / "import"),
+        "server.directories.lib": str(layout.lib_dir),
+    }
+
+
+def write_config(layout: ServerLayout) -> None:
+    """(Re)write ``conf/neo4j.conf``; done at every start so port changes take effect."""
+    for sub in ("conf", "data", "logs", "run", "plugins", "import"):
+        (layout.server_home / sub).mkdir(parents=True, exist_ok=True)
+    lines = ["# Written by kgrec at every `kgrec neo4j start`; edits here are overwritten."]
+    lines += [f"{key}={value}" for key, value in _settings(layout).items()]
+    (layout.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+
+
+def _auth_initialised(layout: ServerLayout) -> bool:
+    return (layout.server_home / "data" / "dbms" / "auth.ini").exists()
+
+
+def ensure_password(layout: ServerLayout, java: Java) -> None:
+    """Give a new server a generated password, kept in a file only the owner can read.
+
+    Uses Neo4j's own admin tool before the first start, so the default ``neo4j/neo4j`` login never
+    exists on this server.
+    """
+    if _auth_initialised(layout):
+        if not layout.password_file.exists():
+            raise ServerError(
+                f"the local server at {layout.server_home} already has a password but "
+                f"{layout.password_file} is missing. Set NEO4J_PASSWORD, or delete "
+                f"{layout.server_home / 'data'} to start over with a new, empty database."
+            )
+        return
+    password = secrets.token_urlsafe(18)
+    fd = os.open(layout.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    os.chmod(layout.password_file, 0o600)
+    env = {**os.environ, "NEO4J_HOME": str(layout.server_home), "NEO4J_CONF": str(layout.conf_dir)}
+    cmd = [str(java.executable), "-cp", f"{layout.lib_dir}/*", ADMIN_MAIN,
+           "dbms", "set-initial-password", password]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    if done.returncode != 0:
+        layout.password_file.unlink(missing_ok=True)
+        raise ServerError(f"setting the initial Neo4j password failed:\n{done.stdout}{done.stderr}")

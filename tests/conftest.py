@@ -1,0 +1,78 @@
+"""Shared fixtures: one real Neo4j server per test session, a clean database per test.
+
+The server is kgrec's own local server (``KGREC_HOME``, ``KGREC_BOLT_PORT``), started here if it
+is not running and stopped at the end if this session started it. Set ``NEO4J_URI`` (and
+``NEO4J_PASSWORD``) to run the suite against another server instead, e.g. docker-compose's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import neo4j
+import pytest
+
+from kgrec.config import Neo4jSettings, open_driver
+from kgrec.neo4j_server import lifecycle
+from kgrec.neo4j_server.layout import ServerLayout
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@pytest.fixture(scope="session")
+def neo4j_layout() -> Iterator[ServerLayout]:
+    """The layout of the local server the suite uses (started on demand)."""
+    layout = ServerLayout.from_env()
+    if os.environ.get("NEO4J_URI"):
+        yield layout
+        return
+    started_here = not lifecycle.status(layout).running
+    lifecycle.start(layout)
+    yield layout
+    if started_here and not os.environ.get("KGREC_KEEP_NEO4J"):
+        lifecycle.stop(layout)
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(neo4j_layout: ServerLayout) -> Neo4jSettings:
+    return Neo4jSettings.from_env()
+
+
+@pytest.fixture(scope="session")
+def neo4j_database(neo4j_settings: Neo4jSettings) -> str:
+    return neo4j_settings.database
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_settings: Neo4jSettings) -> Iterator[neo4j.Driver]:
+    driver = open_driver(neo4j_settings)
+    driver.verify_connectivity()
+    yield driver
+    driver.close()
+
+
+def wipe_database(driver: neo4j.Driver, database: str) -> None:
+    """Remove all data, indexes and constraints. Relationships go first, in batches: a
+    ``DETACH DELETE`` of dense nodes can exceed the transaction memory cap of a small heap."""
+    with driver.session(database=database) as session:
+        session.run("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 50000 ROWS").consume()
+        session.run("MATCH (n) CALL { WITH n DELETE n } IN TRANSACTIONS OF 50000 ROWS").consume()
+        # Dropping a constraint drops its backing index, so constraints go first.
+        constraints = [r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")]
+        for name in constraints:
+            assert _SCHEMA_NAME.match(name), name  # names come from the server; keep them plain
+            session.run(f"DROP CONSTRAINT `{name}` IF EXISTS").consume()
+        indexes = [r["name"] for r in session.run(
+            "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")]
+        for name in indexes:
+            assert _SCHEMA_NAME.match(name), name
+            session.run(f"DROP INDEX `{name}` IF EXISTS").consume()
+
+
+@pytest.fixture
+def clean_db(neo4j_driver: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
+    """The session's driver, on a database emptied of data, indexes and constraints."""
+    wipe_database(neo4j_driver, neo4j_database)
+    return neo4j_driver

@@ -1,0 +1,167 @@
+"""The local server: lifecycle against the real Neo4j, and the errors a user can hit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgrec.neo4j_server import lifecycle
+from kgrec.neo4j_server.layout import ServerLayout
+
+KGREC = [sys.executable, "-m", "kgrec.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def side_layout(tmp_path: Path, neo4j_layout: ServerLayout) -> ServerLayout:
+    """A second server home on free ports, sharing the session server's downloaded jars."""
+    home = tmp_path / "kgrec-home"
+    home.mkdir()
+    (home / "dist").symlink_to(neo4j_layout.home / "dist")
+    return ServerLayout(home=home, bolt_port=_free_port(), http_port=_free_port())
+
+
+def _run_kgrec(args: list[str], layout: ServerLayout, path: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "JAVA_HOME"))}
+    env.update(KGREC_HOME=str(layout.home), KGREC_BOLT_PORT=str(layout.bolt_port),
+               KGREC_HTTP_PORT=str(layout.http_port), PATH=path, **extra_env)
+    return subprocess.run(KGREC + args, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.neo4j
+def test_write_and_read_nodes_and_relationships(clean_db, neo4j_database):
+    clean_db.execute_query(
+        "CREATE (:User {id: $u})-[:INTERACTED {weight: 1.0}]->(:Item {id: $i, title: $t})",
+        u="u1", i="i1", t="Alien", database_=neo4j_database)
+    records, _, _ = clean_db.execute_query(
+        "MATCH (u:User)-[r:INTERACTED]->(i:Item) RETURN u.id AS u, r.weight AS w, i.title AS t",
+        database_=neo4j_database)
+    assert [(r["u"], r["w"], r["t"]) for r in records] == [("u1", 1.0, "Alien")]
+
+
+@pytest.mark.neo4j
+def test_clean_db_starts_empty(clean_db, neo4j_database):
+    records, _, _ = clean_db.execute_query("MATCH (n) RETURN count(n) AS n", database_=neo4j_database)
+    assert records[0]["n"] == 0
+
+
+@pytest.mark.neo4j
+def test_session_server_serves_browser_and_second_start_changes_nothing(neo4j_layout):
+    if os.environ.get("NEO4J_URI"):
+        pytest.skip("suite runs against an external server")
+    import urllib.request
+
+    with urllib.request.urlopen(neo4j_layout.browser_url, timeout=10) as response:
+        assert response.status == 200
+        assert b"<html" in response.read(4096).lower()
+    first = lifecycle.status(neo4j_layout)
+    again = lifecycle.start(neo4j_layout)
+    assert again.pid == first.pid and again.bolt_ready
+
+
+@pytest.mark.neo4j
+def test_lifecycle_start_twice_crash_restart_stop(side_layout):
+    """Second start is a no-op; status is truthful after a crash; stop frees both ports."""
+    path = os.environ["PATH"]
+    first = _run_kgrec(["neo4j", "start"], side_layout, path)
+    assert first.returncode == 0, first.stderr
+    assert side_layout.bolt_uri in first.stdout and str(side_layout.password_file) in first.stdout
+    assert oct(side_layout.password_file.stat().st_mode & 0o777) == "0o600"
+    pid = lifecycle.status(side_layout).pid
+    second = _run_kgrec(["neo4j", "start"], side_layout, path)
+    assert second.returncode == 0 and "already running" in second.stdout
+    assert lifecycle.status(side_layout).pid == pid
+
+    os.kill(pid, signal.SIGKILL)  # a crash: the pid file stays behind
+    while lifecycle._is_neo4j_process(pid):
+        pass
+    crashed = _run_kgrec(["neo4j", "status"], side_layout, path)
+    assert crashed.returncode == 3 and "stale pid file" in crashed.stderr
+
+    try:
+        assert _run_kgrec(["neo4j", "start"], side_layout, path).returncode == 0
+        assert lifecycle.status(side_layout).bolt_ready
+    finally:
+        stopped = _run_kgrec(["neo4j", "stop"], side_layout, path)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert not lifecycle.port_in_use(side_layout.bolt_port)
+    assert not lifecycle.port_in_use(side_layout.http_port)
+    assert _run_kgrec(["neo4j", "status"], side_layout, path).returncode == 3
+
+
+def _bin_with(tmp_path: Path, **scripts: str) -> str:
+    """A PATH holding only the given fake or linked executables."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, body in scripts.items():
+        target = bin_dir / name
+        if body.startswith("/"):
+            target.symlink_to(body)
+        else:
+            target.write_text("#!/bin/sh\n" + body)
+            target.chmod(0o755)
+    return str(bin_dir)
+
+
+def _real(tool: str) -> str:
+    import shutil
+
+    found = shutil.which(tool)
+    if not found:
+        pytest.skip(f"{tool} not installed")
+    return os.path.realpath(found)
+
+
+def test_missing_java_is_a_clear_error(tmp_path):
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    done = _run_kgrec(["neo4j", "start"], layout, _bin_with(tmp_path), JAVA_HOME=str(tmp_path / "nojava"))
+    assert done.returncode == 2
+    assert "Java was not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_old_java_is_a_clear_error(tmp_path):
+    path = _bin_with(tmp_path, java='echo \'openjdk version "11.0.22" 2024-01-16\' >&2\n')
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    done = _run_kgrec(["neo4j", "start"], layout, path)
+    assert done.returncode == 2
+    assert "Java 11" in done.stderr and "needs Java 17" in done.stderr
+
+
+def test_missing_maven_is_a_clear_error(tmp_path):
+    path = _bin_with(tmp_path, java=_real("java"))
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    done = _run_kgrec(["neo4j", "start"], layout, path)
+    assert done.returncode == 2 and "Maven (`mvn`) was not found" in done.stderr
+
+
+def test_failed_download_is_a_clear_error_and_leaves_no_partial_jars(tmp_path):
+    path = _bin_with(tmp_path, java=_real("java"),
+                     mvn='echo "[ERROR] Could not resolve dependencies: Connection refused"; exit 1\n')
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    done = _run_kgrec(["neo4j", "start"], layout, path)
+    assert done.returncode == 2
+    assert "from Maven Central failed" in done.stderr and "Connection refused" in done.stderr
+    assert not layout.lib_dir.exists()
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    path = _bin_with(tmp_path, java=_real("java"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        layout = ServerLayout(home=tmp_path / "h", bolt_port=busy.getsockname()[1], http_port=_free_port())
+        done = _run_kgrec(["neo4j", "start"], layout, path)
+    assert done.returncode == 2
+    assert f"Bolt port {layout.bolt_port} is already in use" in done.stderr
+    assert "KGREC_BOLT_PORT" in done.stderr
