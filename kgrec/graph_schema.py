@@ -99,3 +99,8 @@ class TabularGraph:
             {"head_label": [], "head_id": [], "relation": [], "tail_label": [], "tail_id": []}, dtype=str
         )
     )
+
+#: Names of the vector indexes the engine creates on ``embedding`` (cosine similarity); the
+#: query library's live-recommendation and similar-item queries use them by these names.
+ITEM_VECTOR_INDEX = "item_embedding"
+USER_VECTOR_INDEX = "user_embedding"

@@ -57,8 +57,8 @@ def wipe_database(driver: neo4j.Driver, database: str) -> None:
     """Remove all data, indexes and constraints. Relationships go first, in batches: a
     ``DETACH DELETE`` of dense nodes can exceed the transaction memory cap of a small heap."""
     with driver.session(database=database) as session:
-        session.run("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 50000 ROWS").consume()
-        session.run("MATCH (n) CALL { WITH n DELETE n } IN TRANSACTIONS OF 50000 ROWS").consume()
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS").consume()
+        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS").consume()
         # Dropping a constraint drops its backing index, so constraints go first.
         constraints = [r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")]
         for name in constraints:

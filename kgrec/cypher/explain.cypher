@@ -1,0 +1,78 @@
+// explain — explanation paths from a user to items, ranked by the active model's evidence.
+//
+// Returns one row per path: the item (with its recommendation rank, if recommended), the path
+// as a Neo4j path (drawn by Neo4j Browser when $draw is true), the same path as plain maps,
+// its shape and its weight. At most $paths paths per item, best first.
+//
+// Parameters:
+//   $user_id   string        the user
+//   $item_ids  list<string>  items to explain; [] means "the user's current top-$k recommendations"
+//   $k         integer       how many recommendations to explain when $item_ids is []
+//   $paths     integer       paths per item (best first)
+//   $fanout    integer       bound on co-interacting users followed per item (keeps hubs cheap)
+//   $draw      boolean       return the Neo4j path column (for Browser); false saves transfer
+//
+// Paths never use RECOMMENDED. Shapes (at most 4 hops):
+//   shared_entity   (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)             same category / creator / tag
+//   co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
+//   entity_chain    (u)-[:INTERACTED]->(i)-[x]->(e)-[z]-(f)<-[y]-(r)      e.g. a sub-category of i's category
+// Weight = attention(u->i) * cosine(i, r) * product of the other edges' attention: how much the
+// user's item i shapes the user's representation, how close i is to r in the model's space, and
+// how much the connecting edges mattered. Missing attention on the connecting edges counts as 1.
+//
+// In Neo4j Browser:
+//   :param user_id => 'u1'
+//   :param item_ids => []
+//   :param k => 5
+//   :param paths => 1
+//   :param fanout => 50
+//   :param draw => true
+MATCH (u:User {id: $user_id})
+OPTIONAL MATCH (m:Model {active: true})
+CALL (u, m) {
+  MATCH (u)-[rec:RECOMMENDED]->(r:Item)
+  WHERE size($item_ids) = 0 AND rec.model = m.version
+  RETURN r, rec.rank AS rank
+  ORDER BY rank
+  LIMIT $k
+  UNION
+  MATCH (r:Item)
+  WHERE r.id IN $item_ids
+  OPTIONAL MATCH (u)-[rec:RECOMMENDED]->(r)
+  WHERE rec.model = m.version
+  RETURN r, rec.rank AS rank
+}
+CALL (u, r) {
+  CALL (u, r) {
+    MATCH p = (u)-[a:INTERACTED]->(i:Item)-[x]->(e)<-[y]-(r)
+    WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
+    RETURN p, a, i, 'shared_entity' AS shape
+    UNION
+    MATCH (r)<-[b:INTERACTED]-(v:User)
+    WHERE v <> u
+    WITH u, r, b, v
+    ORDER BY b.attention DESC
+    LIMIT $fanout
+    MATCH p = (u)-[a:INTERACTED]->(i:Item)<-[:INTERACTED]-(v)-[b]->(r)
+    WHERE i <> r
+    RETURN p, a, i, 'co_interaction' AS shape
+    UNION
+    MATCH p = (u)-[a:INTERACTED]->(i:Item)-[x]->(e)-[z]-(f)<-[y]-(r)
+    WHERE i <> r AND e <> f AND NOT e:Item AND NOT f:Item AND NOT f:User
+      AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND NOT type(z) IN ['INTERACTED', 'RECOMMENDED']
+      AND type(y) <> 'RECOMMENDED'
+    RETURN p, a, i, 'entity_chain' AS shape
+  }
+  WITH p, shape,
+       coalesce(a.attention, 0.0) * coalesce(vector.similarity.cosine(i.embedding, r.embedding), 0.0)
+         * reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x.attention, 1.0)) AS weight
+  RETURN p, shape, weight
+  ORDER BY weight DESC, length(p)
+  LIMIT $paths
+}
+RETURN r.id AS item_id, rank, shape, weight,
+       CASE WHEN $draw THEN p END AS path,
+       [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.title, n.name, n.id)}] AS nodes,
+       [x IN relationships(p) | {type: type(x), start: startNode(x).id, end: endNode(x).id,
+                                 attention: x.attention, rating: x.rating}] AS relationships
+ORDER BY rank, item_id, weight DESC

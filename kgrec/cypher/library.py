@@ -1,0 +1,151 @@
+"""Running the query library from Python: typed results for the CLI, the API and tests.
+
+Every function takes the driver and database name, runs one ``.cypher`` file of this package
+with parameters, and returns pydantic models. Reads go through ``execute_query`` with READ
+routing (a managed transaction with the driver's retry).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import neo4j
+
+from kgrec import cypher
+from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRelationship,
+                                  Recommendation, SimilarItem)
+from kgrec.cypher.sentences import sentence
+
+#: Co-interacting users followed per item in the explanation query; bounds the work on hubs.
+DEFAULT_FANOUT = 50
+
+
+class UnknownItemError(LookupError):
+    """Interactions named items that are not in the graph; nothing was written."""
+
+    def __init__(self, item_ids: Sequence[str]):
+        self.item_ids = list(item_ids)
+        super().__init__(f"unknown item ids: {', '.join(self.item_ids[:20])}"
+                         + (" ..." if len(self.item_ids) > 20 else ""))
+
+
+def _read(driver: neo4j.Driver, database: str, name: str, **params: Any) -> list[neo4j.Record]:
+    records, _, _ = driver.execute_query(cypher.load(name), parameters_=params, database_=database,
+                                         routing_=neo4j.RoutingControl.READ)
+    return records
+
+
+def _json_field(value: Any) -> dict | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return json.loads(value)
+
+
+def active_model(driver: neo4j.Driver, database: str) -> ModelInfo | None:
+    records = _read(driver, database, "active_model")
+    if not records:
+        return None
+    row = records[0]
+    return ModelInfo(version=row["version"], trained_at=row["trained_at"],
+                     params=_json_field(row["params"]), metrics=_json_field(row["metrics"]))
+
+
+def _exists(driver: neo4j.Driver, database: str, user_id: str | None, item_id: str | None) -> neo4j.Record:
+    return _read(driver, database, "node_exists", user_id=user_id, item_id=item_id)[0]
+
+
+def user_exists(driver: neo4j.Driver, database: str, user_id: str) -> bool:
+    return bool(_exists(driver, database, user_id, None)["user_exists"])
+
+
+def item_exists(driver: neo4j.Driver, database: str, item_id: str) -> bool:
+    return bool(_exists(driver, database, None, item_id)["item_exists"])
+
+
+def _path_from_row(row: neo4j.Record) -> ExplanationPath:
+    path = ExplanationPath(
+        nodes=[PathNode(**n) for n in row["nodes"]],
+        relationships=[PathRelationship(**r) for r in row["relationships"]],
+        weight=row["weight"], shape=row["shape"])
+    path.sentence = sentence(path)
+    return path
+
+
+def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequence[str], k: int,
+             paths: int, fanout: int) -> dict[str, tuple[int | None, list[ExplanationPath]]]:
+    """Paths per item: ``{item_id: (rank or None, [paths best first])}``."""
+    rows = _read(driver, database, "explain", user_id=user_id, item_ids=list(item_ids), k=k,
+                 paths=paths, fanout=fanout, draw=False)
+    by_item: dict[str, tuple[int | None, list[ExplanationPath]]] = {}
+    for row in rows:
+        rank, found = by_item.setdefault(row["item_id"], (row["rank"], []))
+        found.append(_path_from_row(row))
+    return by_item
+
+
+def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str, limit: int = 5,
+                      fanout: int = DEFAULT_FANOUT) -> list[ExplanationPath]:
+    """Up to ``limit`` paths from the user to the item, best first (may be empty)."""
+    return _explain(driver, database, user_id, [item_id], 0, limit, fanout).get(item_id, (None, []))[1]
+
+
+def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) -> list[Recommendation]:
+    return [Recommendation(item_id=r["item_id"], title=r["title"], score=r["score"], rank=r["rank"],
+                           model=r.get("model", model)) for r in records]
+
+
+def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0,
+                    fanout: int = DEFAULT_FANOUT) -> list[Recommendation]:
+    """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
+    carries its best ``paths`` explanations (an item with no path gets an empty list)."""
+    recs = _recommendations(_read(driver, database, "recommendations", user_id=user_id, k=k, item_ids=[]))
+    if paths > 0 and recs:
+        explained = _explain(driver, database, user_id, [r.item_id for r in recs], k, paths, fanout)
+        for rec in recs:
+            rec.explanations = explained.get(rec.item_id, (None, []))[1]
+    return recs
+
+
+def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_id: str) -> Recommendation | None:
+    """The user's materialised recommendation of ``item_id`` by the active model, if any."""
+    found = _recommendations(_read(driver, database, "recommendations", user_id=user_id, k=1,
+                                   item_ids=[item_id]))
+    return found[0] if found else None
+
+
+def live_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10) -> list[Recommendation]:
+    """Nearest unseen items to the user's embedding (vector index); [] if the user has none."""
+    return _recommendations(_read(driver, database, "live_recommendations", user_id=user_id, k=k))
+
+
+def fallback_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10) -> list[Recommendation]:
+    """Popular items in the user's categories, then overall; never an item the user has seen."""
+    return _recommendations(_read(driver, database, "fallback_recommendations", user_id=user_id, k=k))
+
+
+def similar_items(driver: neo4j.Driver, database: str, item_id: str, k: int = 10) -> list[SimilarItem]:
+    rows = _read(driver, database, "similar_items", item_id=item_id, k=k)
+    return [SimilarItem(item_id=r["item_id"], title=r["title"], similarity=r["similarity"],
+                        shared=[PathNode(**n) for n in r["shared"]]) for r in rows]
+
+
+def record_interactions(driver: neo4j.Driver, database: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Write interactions in one transaction; unknown items raise :class:`UnknownItemError`
+    before anything is written. ``weight`` defaults to the rating, else 1.0 (as the loaders do)."""
+    clean = [{"user_id": str(r["user_id"]), "item_id": str(r["item_id"]),
+              "rating": r.get("rating"), "ts": r.get("ts"),
+              "weight": float(r["weight"] if r.get("weight") is not None
+                              else r["rating"] if r.get("rating") is not None else 1.0)}
+             for r in rows]
+
+    def work(tx: neo4j.ManagedTransaction) -> int:
+        missing = tx.run(cypher.load("missing_items"),
+                         item_ids=sorted({r["item_id"] for r in clean})).single()["missing"]
+        if missing:
+            raise UnknownItemError(missing)
+        return tx.run(cypher.load("record_interactions"), rows=clean).single()["recorded"]
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)

@@ -1,0 +1,24 @@
+// live_recommendations — nearest items to the user's embedding through the vector index,
+// excluding items the user already interacted with. For users whose materialised
+// RECOMMENDED list is stale (new interactions since the last training).
+//
+// Returns: item_id, title, score (the index's cosine similarity in [0, 1]), rank.
+//
+// Parameters:
+//   $user_id  string   the user (must have an `embedding`)
+//   $k        integer  how many
+//
+// In Neo4j Browser:
+//   :param user_id => 'u1'
+//   :param k => 10
+MATCH (u:User {id: $user_id})
+WHERE u.embedding IS NOT NULL
+WITH u, COUNT { (u)-[:INTERACTED]->() } AS seen
+CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS i, score
+WHERE NOT (u)-[:INTERACTED]->(i)
+WITH i, score
+ORDER BY score DESC
+LIMIT $k
+WITH collect({item_id: i.id, title: i.title, score: score}) AS rows
+UNWIND range(0, size(rows) - 1) AS idx
+RETURN rows[idx].item_id AS item_id, rows[idx].title AS title, rows[idx].score AS score, idx + 1 AS rank

@@ -1,0 +1,56 @@
+"""What the query library returns: pydantic models shared by the Python API, the CLI and HTTP."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PathNode(BaseModel):
+    """One node on an explanation path."""
+
+    label: str = Field(description="the node's kgrec label: User, Item, Category or a knowledge label")
+    id: str
+    name: str = Field(description="display name: title for items, name for categories/entities, id otherwise")
+
+
+class PathRelationship(BaseModel):
+    """One relationship on an explanation path, in the direction it is stored in Neo4j."""
+
+    type: str
+    start: str = Field(description="id of the start node (as stored)")
+    end: str = Field(description="id of the end node (as stored)")
+    attention: float | None = Field(None, description="the active model's learned attention, if it attends over this edge")
+    rating: float | None = None
+
+
+class ExplanationPath(BaseModel):
+    """A path in the graph from the user to the recommended item, with the model's evidence."""
+
+    nodes: list[PathNode]
+    relationships: list[PathRelationship]
+    weight: float = Field(description="the model's evidence for this path; paths are ordered by it")
+    shape: str = Field(description="e.g. shared_entity, co_interaction: which sentence template applies")
+    sentence: str = ""
+
+
+class Recommendation(BaseModel):
+    item_id: str
+    title: str | None = None
+    score: float
+    rank: int
+    model: str | None = Field(None, description="version of the model that produced it")
+    explanations: list[ExplanationPath] | None = None
+
+
+class SimilarItem(BaseModel):
+    item_id: str
+    title: str | None = None
+    similarity: float
+    shared: list[PathNode] = Field(default_factory=list, description="categories / entities both items link to")
+
+
+class ModelInfo(BaseModel):
+    version: str
+    trained_at: str | None = None
+    params: dict | None = None
+    metrics: dict | None = None

@@ -1,0 +1,184 @@
+"""The query library against the real server, on a small movie graph whose paths are known.
+
+The graph carries what the engine writes back (a :Model, RECOMMENDED edges, attention and
+embeddings) with hand-set values, so each query's behaviour can be checked exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from kgrec import cypher
+from kgrec.cypher import library
+from kgrec.graph_schema import ITEM_VECTOR_INDEX
+
+pytestmark = pytest.mark.neo4j
+
+GRAPH = """
+CREATE (u1:User {id: 'u1'}), (u2:User {id: 'u2'}), (u3:User {id: 'u3'})
+CREATE (alien:Item {id: 'alien', title: 'Alien', embedding: [1.0, 0.1, 0.0, 0.0]}),
+       (br:Item {id: 'br', title: 'Blade Runner', embedding: [0.9, 0.3, 0.0, 0.0]}),
+       (dune:Item {id: 'dune', title: 'Dune', embedding: [0.8, 0.0, 0.2, 0.0]}),
+       (nh:Item {id: 'nh', title: 'Notting Hill', embedding: [0.0, 0.0, 0.1, 1.0]})
+CREATE (scifi:Category {id: 'scifi', name: 'Sci-Fi'}),
+       (so:Category {id: 'so', name: 'Space Opera'}),
+       (rom:Category {id: 'rom', name: 'Romance'}),
+       (scott:Person {id: 'scott', name: 'Ridley Scott'})
+CREATE (so)-[:SUBCATEGORY_OF {attention: 0.9}]->(scifi)
+CREATE (alien)-[:IN_CATEGORY {attention: 0.5}]->(scifi), (br)-[:IN_CATEGORY {attention: 0.5}]->(scifi),
+       (dune)-[:IN_CATEGORY {attention: 0.7}]->(so), (nh)-[:IN_CATEGORY {attention: 1.0}]->(rom),
+       (alien)-[:DIRECTED_BY {attention: 0.6}]->(scott), (br)-[:DIRECTED_BY {attention: 0.4}]->(scott)
+CREATE (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.7}]->(alien),
+       (u1)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.3}]->(br),
+       (u2)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.5}]->(alien),
+       (u2)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.5}]->(dune),
+       (u3)-[:INTERACTED {weight: 3.0, rating: 3.0, attention: 1.0}]->(alien)
+CREATE (:Model {version: 'v2', active: true, trained_at: datetime('2026-11-01T10:00:00Z'),
+                params: '{"dim": 4}', metrics: '{"ndcg@20": 0.5}'}),
+       (:Model {version: 'v1', active: false})
+CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.9}]->(dune),
+       (u1)-[:RECOMMENDED {model: 'v2', rank: 2, score: 0.2}]->(nh),
+       (u1)-[:RECOMMENDED {model: 'v1', rank: 1, score: 0.8}]->(nh)
+"""
+
+
+@pytest.fixture
+def movie_graph(clean_db, neo4j_database):
+    clean_db.execute_query(GRAPH, database_=neo4j_database)
+    clean_db.execute_query(
+        "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
+        "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
+        database_=neo4j_database)
+    clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
+    return clean_db, neo4j_database
+
+
+def _path_exists_in_graph(driver, database, path) -> bool:
+    for rel in path.relationships:
+        records, _, _ = driver.execute_query(
+            "MATCH (a {id: $start})-[r]->(b {id: $end}) WHERE type(r) = $type RETURN count(r) AS n",
+            start=rel.start, end=rel.end, type=rel.type, database_=database)
+        if records[0]["n"] != 1:
+            return False
+    ids = [n.id for n in path.nodes]
+    hops = list(zip(ids, ids[1:]))
+    return all({rel.start, rel.end} == set(hop) for rel, hop in zip(path.relationships, hops))
+
+
+def test_recommendations_read_only_the_active_model(movie_graph):
+    recs = library.recommendations(*movie_graph, "u1", k=10)
+    assert [(r.item_id, r.rank, r.model) for r in recs] == [("dune", 1, "v2"), ("nh", 2, "v2")]
+    assert recs[0].title == "Dune" and recs[0].score == pytest.approx(0.9)
+    assert library.recommendations(*movie_graph, "u2", k=10) == []
+    assert library.recommendation_for(*movie_graph, "u1", "nh").rank == 2
+    assert library.recommendation_for(*movie_graph, "u1", "alien") is None
+
+
+def test_explanation_paths_are_real_start_at_user_end_at_item_and_are_ordered(movie_graph):
+    driver, database = movie_graph
+    paths = library.explanation_paths(driver, database, "u1", "dune", limit=10)
+    shapes = {p.shape for p in paths}
+    assert shapes == {"co_interaction", "entity_chain"}  # Dune shares no category with u1's items
+    for path in paths:
+        assert path.nodes[0].id == "u1" and path.nodes[-1].id == "dune"
+        assert len(path.relationships) <= 4
+        assert all(r.type != "RECOMMENDED" for r in path.relationships)
+        assert _path_exists_in_graph(driver, database, path)
+        assert path.sentence.startswith("Because you rated *")
+    weights = [p.weight for p in paths]
+    assert weights == sorted(weights, reverse=True) and weights[0] > 0
+
+
+def test_explanation_weight_follows_the_model_evidence(movie_graph):
+    driver, database = movie_graph
+    best = library.explanation_paths(driver, database, "u1", "dune", limit=1)[0]
+    # Alien carries u1's higher attention (0.7 vs 0.3) and is closer to Dune in embedding space.
+    assert best.nodes[1].id == "alien"
+    driver.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->(i:Item) "
+                         "SET r.attention = CASE i.id WHEN 'br' THEN 0.99 ELSE 0.01 END", database_=database)
+    assert library.explanation_paths(driver, database, "u1", "dune", limit=1)[0].nodes[1].id == "br"
+
+
+def test_limit_and_shared_entity_shape(movie_graph):
+    driver, database = movie_graph
+    assert len(library.explanation_paths(driver, database, "u2", "br", limit=2)) == 2
+    paths = library.explanation_paths(driver, database, "u2", "br", limit=10)
+    assert {p.shape for p in paths} == {"shared_entity", "entity_chain", "co_interaction"}
+    shared = {p.sentence for p in paths if p.shape == "shared_entity"}
+    assert shared == {
+        "Because you rated *Alien* (4★), which is also in *Sci-Fi*, like *Blade Runner*.",
+        "Because you rated *Alien* (4★), which is also directed by *Ridley Scott*, like *Blade Runner*.",
+    }
+    chain = next(p for p in paths if p.shape == "entity_chain")
+    assert chain.sentence == ("Because you rated *Dune* (5★), which is in *Space Opera*; *Space Opera* is "
+                              "a kind of *Sci-Fi*, and *Blade Runner* is in *Sci-Fi*.")
+
+
+def test_recommendations_with_explanations_in_one_call(movie_graph):
+    recs = library.recommendations(*movie_graph, "u1", k=10, paths=2)
+    by_item = {r.item_id: r for r in recs}
+    assert len(by_item["dune"].explanations) == 2
+    assert by_item["nh"].explanations == []  # nothing in u1's history leads to Romance
+
+
+def test_browser_form_returns_drawable_paths(movie_graph):
+    driver, database = movie_graph
+    records, _, _ = driver.execute_query(cypher.load("explain"), user_id="u1", item_ids=[], k=5, paths=1,
+                                         fanout=50, draw=True, database_=database)
+    assert records and all(r["path"] is not None for r in records)
+    assert records[0]["path"].start_node["id"] == "u1" and records[0]["path"].end_node["id"] == "dune"
+
+
+def test_fallback_prefers_the_users_categories_and_skips_seen_items(movie_graph):
+    driver, database = movie_graph
+    assert [r.item_id for r in library.fallback_recommendations(driver, database, "u3", k=10)] == ["br", "dune", "nh"]
+    unknown = library.fallback_recommendations(driver, database, "nobody", k=2)
+    assert [r.item_id for r in unknown] == ["alien", "br"]  # overall popularity (3, 1 ... ties by id)
+    assert [r.rank for r in unknown] == [1, 2]
+
+
+def test_live_recommendations_and_similar_items_use_the_vector_index(movie_graph):
+    driver, database = movie_graph
+    driver.execute_query("MATCH (u:User {id: 'u3'}) SET u.embedding = [1.0, 0.2, 0.1, 0.0]", database_=database)
+    live = library.live_recommendations(driver, database, "u3", k=2)
+    assert [r.item_id for r in live] == ["br", "dune"]  # nearest unseen (Alien is seen)
+    similar = library.similar_items(driver, database, "alien", k=2)
+    assert [s.item_id for s in similar] == ["br", "dune"]
+    assert {n.id for n in similar[0].shared} == {"scifi", "scott"}
+
+
+def test_record_interactions_is_all_or_nothing(movie_graph):
+    driver, database = movie_graph
+    assert library.record_interactions(driver, database, [
+        {"user_id": "new", "item_id": "dune", "rating": 4.0}, {"user_id": "u3", "item_id": "br"}]) == 2
+    with pytest.raises(library.UnknownItemError, match="nope"):
+        library.record_interactions(driver, database, [
+            {"user_id": "u9", "item_id": "dune"}, {"user_id": "u9", "item_id": "nope"}])
+    records, _, _ = driver.execute_query(
+        "MATCH (u:User)-[r:INTERACTED]->(i:Item) WHERE u.id IN ['new', 'u3', 'u9'] "
+        "RETURN u.id AS u, i.id AS i, r.weight AS w ORDER BY u, i", database_=database)
+    assert [(r["u"], r["i"], r["w"]) for r in records] == [
+        ("new", "dune", 4.0), ("u3", "alien", 3.0), ("u3", "br", 1.0)]
+
+
+def test_active_model_and_existence(movie_graph):
+    model = library.active_model(*movie_graph)
+    assert model.version == "v2" and model.params == {"dim": 4} and model.metrics == {"ndcg@20": 0.5}
+    assert library.user_exists(*movie_graph, "u1") and not library.user_exists(*movie_graph, "zz")
+    assert library.item_exists(*movie_graph, "dune") and not library.item_exists(*movie_graph, "zz")
+
+
+def test_every_query_file_documents_its_parameters():
+    for entry in resources.files("kgrec.cypher").iterdir():
+        if not entry.name.endswith(".cypher"):
+            continue
+        text = entry.read_text()
+        header = "\n".join(line for line in text.splitlines() if line.startswith("//"))
+        assert header.startswith(f"// {entry.name[:-7]} "), entry.name
+        for param in set(re.findall(r"\$([a-z_]+)", text)):
+            assert f"${param}" in header, f"{entry.name}: ${param} is not documented"
+        if "queryNodes" in text:
+            assert f"'{ITEM_VECTOR_INDEX}'" in text
