@@ -1,0 +1,48 @@
+"""The FastAPI application factory (``uvicorn --factory kgrec.api.app:create_app``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from kgrec.api.errors import install_error_handlers
+from kgrec.api.neo4j_calls import open_api_driver
+from kgrec.api.routes import api_router, health
+from kgrec.api.settings import ApiSettings
+
+DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
+
+Recommendations are the active model's materialised `RECOMMENDED` edges; explanations are
+paths in the graph ranked by the model's attention. Errors are always
+`{"error": {"code", "message", "details"}}`. Writes need `X-API-Key` (`KGREC_API_KEY`);
+reads need it only when `KGREC_READ_API_KEY` is set.
+"""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app; the Neo4j driver is opened at startup and closed at shutdown.
+
+    Args:
+        settings: defaults to reading the environment (``NEO4J_*``, ``KGREC_*``).
+    """
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opening a driver does not connect, so the service starts (and /healthz answers) even
+        # while Neo4j is down; /readyz tells when it can serve.
+        app.state.driver = open_api_driver(settings)
+        try:
+            yield
+        finally:
+            app.state.driver.close()
+
+    app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/v1")
+    app.include_router(health.router)
+    return app

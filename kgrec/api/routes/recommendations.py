@@ -1,0 +1,62 @@
+"""``/v1/users/{user_id}/recommendations``: a user's top-K and why each item is there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from kgrec.api.deps import Neo4jDep, require_read_key
+from kgrec.api.errors import ApiError, error_responses
+from kgrec.api.neo4j_calls import Neo4jCalls
+from kgrec.api.schemas import MAX_K, MAX_PATHS, Explanation, NodeId, RecommendationList
+from kgrec.cypher import library
+
+router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendations"],
+                   dependencies=[Depends(require_read_key)],
+                   responses=error_responses(401, 403, 404, 422, 503))
+
+UserId = Annotated[NodeId, Path(description="the user's id")]
+
+
+async def _require_user(neo4j: Neo4jCalls, user_id: str) -> None:
+    if not await neo4j.run(library.user_exists, user_id):
+        raise ApiError(404, "unknown_user", f"no user with id {user_id!r}")
+
+
+@router.get("", response_model=RecommendationList)
+async def list_recommendations(
+    user_id: UserId, neo4j: Neo4jDep,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="how many items")] = 10,
+    explain: Annotated[bool, Query(description="attach explanation paths to each item (model strategy "
+                                               "only: fallback items are popularity picks)")] = False,
+    paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="paths per item when explain=true")] = 3,
+) -> RecommendationList:
+    """The user's top-``k`` from the active model, best first; a fallback when they have none."""
+    # The common case costs one query: a user with recommendations evidently exists.
+    recs = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
+    if recs:
+        return RecommendationList(user_id=user_id, strategy="model", model=recs[0].model, items=recs)
+    await _require_user(neo4j, user_id)
+    fallback = await neo4j.run(library.fallback_recommendations, user_id, k)
+    return RecommendationList(user_id=user_id, strategy="fallback", model=None, items=fallback)
+
+
+@router.get("/{item_id}/explanation", response_model=Explanation)
+async def explain_item(
+    user_id: UserId, item_id: Annotated[NodeId, Path(description="the item's id")], neo4j: Neo4jDep,
+    paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="how many paths")] = 5,
+) -> Explanation:
+    """Why ``item_id`` is (or would be) recommended to the user: the graph paths linking them.
+
+    Works for any item, recommended or not; ``in_top_k`` says which.
+    """
+    rec = await neo4j.run(library.recommendation_for, user_id, item_id)
+    if rec is None:
+        await _require_user(neo4j, user_id)
+        if not await neo4j.run(library.item_exists, item_id):
+            raise ApiError(404, "unknown_item", f"no item with id {item_id!r}")
+    found = await neo4j.run(library.explanation_paths, user_id, item_id, paths)
+    return Explanation(user_id=user_id, item_id=item_id, in_top_k=rec is not None,
+                       rank=rec.rank if rec else None, score=rec.score if rec else None,
+                       model=rec.model if rec else None, paths=found)
