@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import neo4j
 import pytest
@@ -76,3 +77,16 @@ def clean_db(neo4j_driver: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
     """The session's driver, on a database emptied of data, indexes and constraints."""
     wipe_database(neo4j_driver, neo4j_database)
     return neo4j_driver
+
+
+@pytest.fixture
+def movie_graph(clean_db: neo4j.Driver, neo4j_database: str) -> tuple[neo4j.Driver, str]:
+    """A clean database holding ``data/movie_graph.cypher`` and a 4-d item vector index."""
+    text = (Path(__file__).parent / "data" / "movie_graph.cypher").read_text()
+    clean_db.execute_query(text, database_=neo4j_database)
+    clean_db.execute_query(
+        "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
+        "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
+        database_=neo4j_database)
+    clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
+    return clean_db, neo4j_database

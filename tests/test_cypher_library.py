@@ -1,4 +1,4 @@
-"""The query library against the real server, on a small movie graph whose paths are known.
+"""The query library against the real server, on the small movie graph of ``data/movie_graph.cypher``.
 
 The graph carries what the engine writes back (a :Model, RECOMMENDED edges, attention and
 embeddings) with hand-set values, so each query's behaviour can be checked exactly.
@@ -16,44 +16,6 @@ from kgrec.cypher import library
 from kgrec.graph_schema import ITEM_VECTOR_INDEX
 
 pytestmark = pytest.mark.neo4j
-
-GRAPH = """
-CREATE (u1:User {id: 'u1'}), (u2:User {id: 'u2'}), (u3:User {id: 'u3'})
-CREATE (alien:Item {id: 'alien', title: 'Alien', embedding: [1.0, 0.1, 0.0, 0.0]}),
-       (br:Item {id: 'br', title: 'Blade Runner', embedding: [0.9, 0.3, 0.0, 0.0]}),
-       (dune:Item {id: 'dune', title: 'Dune', embedding: [0.8, 0.0, 0.2, 0.0]}),
-       (nh:Item {id: 'nh', title: 'Notting Hill', embedding: [0.0, 0.0, 0.1, 1.0]})
-CREATE (scifi:Category {id: 'scifi', name: 'Sci-Fi'}),
-       (so:Category {id: 'so', name: 'Space Opera'}),
-       (rom:Category {id: 'rom', name: 'Romance'}),
-       (scott:Person {id: 'scott', name: 'Ridley Scott'})
-CREATE (so)-[:SUBCATEGORY_OF {attention: 0.9}]->(scifi)
-CREATE (alien)-[:IN_CATEGORY {attention: 0.5}]->(scifi), (br)-[:IN_CATEGORY {attention: 0.5}]->(scifi),
-       (dune)-[:IN_CATEGORY {attention: 0.7}]->(so), (nh)-[:IN_CATEGORY {attention: 1.0}]->(rom),
-       (alien)-[:DIRECTED_BY {attention: 0.6}]->(scott), (br)-[:DIRECTED_BY {attention: 0.4}]->(scott)
-CREATE (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.7}]->(alien),
-       (u1)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.3}]->(br),
-       (u2)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.5}]->(alien),
-       (u2)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.5}]->(dune),
-       (u3)-[:INTERACTED {weight: 3.0, rating: 3.0, attention: 1.0}]->(alien)
-CREATE (:Model {version: 'v2', active: true, trained_at: datetime('2026-11-01T10:00:00Z'),
-                params: '{"dim": 4}', metrics: '{"ndcg@20": 0.5}'}),
-       (:Model {version: 'v1', active: false})
-CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.9}]->(dune),
-       (u1)-[:RECOMMENDED {model: 'v2', rank: 2, score: 0.2}]->(nh),
-       (u1)-[:RECOMMENDED {model: 'v1', rank: 1, score: 0.8}]->(nh)
-"""
-
-
-@pytest.fixture
-def movie_graph(clean_db, neo4j_database):
-    clean_db.execute_query(GRAPH, database_=neo4j_database)
-    clean_db.execute_query(
-        "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
-        "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
-        database_=neo4j_database)
-    clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
-    return clean_db, neo4j_database
 
 
 def _path_exists_in_graph(driver, database, path) -> bool:
@@ -177,7 +139,7 @@ def test_every_query_file_documents_its_parameters():
             continue
         text = entry.read_text()
         header = "\n".join(line for line in text.splitlines() if line.startswith("//"))
-        assert header.startswith(f"// {entry.name[:-7]} "), entry.name
+        assert re.match(rf"// {entry.name[:-7]}\b", header), f"{entry.name}: header must start with its name"
         for param in set(re.findall(r"\$([a-z_]+)", text)):
             assert f"${param}" in header, f"{entry.name}: ${param} is not documented"
         if "queryNodes" in text:

@@ -34,7 +34,7 @@ CALL (u, m) {
   WHERE size($item_ids) = 0 AND rec.model = m.version
   RETURN r, rec.rank AS rank
   ORDER BY rank
-  LIMIT $k
+  LIMIT toInteger($k)
   UNION
   MATCH (r:Item)
   WHERE r.id IN $item_ids
@@ -52,7 +52,7 @@ CALL (u, r) {
     WHERE v <> u
     WITH u, r, b, v
     ORDER BY b.attention DESC
-    LIMIT $fanout
+    LIMIT toInteger($fanout)
     MATCH p = (u)-[a:INTERACTED]->(i:Item)<-[:INTERACTED]-(v)-[b]->(r)
     WHERE i <> r
     RETURN p, a, i, 'co_interaction' AS shape
@@ -68,7 +68,7 @@ CALL (u, r) {
          * reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x.attention, 1.0)) AS weight
   RETURN p, shape, weight
   ORDER BY weight DESC, length(p)
-  LIMIT $paths
+  LIMIT toInteger($paths)
 }
 RETURN r.id AS item_id, rank, shape, weight,
        CASE WHEN $draw THEN p END AS path,

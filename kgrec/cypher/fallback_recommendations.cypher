@@ -25,7 +25,7 @@ CALL (u) {
 }
 WITH i, min(tier) AS tier, max(popularity) AS popularity
 ORDER BY tier, popularity DESC, i.id
-LIMIT $k
+LIMIT toInteger($k)
 WITH collect({item_id: i.id, title: i.title, score: toFloat(popularity)}) AS rows
 UNWIND range(0, size(rows) - 1) AS idx
 RETURN rows[idx].item_id AS item_id, rows[idx].title AS title, rows[idx].score AS score, idx + 1 AS rank

@@ -14,11 +14,11 @@
 MATCH (u:User {id: $user_id})
 WHERE u.embedding IS NOT NULL
 WITH u, COUNT { (u)-[:INTERACTED]->() } AS seen
-CALL db.index.vector.queryNodes('item_embedding', $k + seen, u.embedding) YIELD node AS i, score
+CALL db.index.vector.queryNodes('item_embedding', toInteger($k) + seen, u.embedding) YIELD node AS i, score
 WHERE NOT (u)-[:INTERACTED]->(i)
 WITH i, score
 ORDER BY score DESC
-LIMIT $k
+LIMIT toInteger($k)
 WITH collect({item_id: i.id, title: i.title, score: score}) AS rows
 UNWIND range(0, size(rows) - 1) AS idx
 RETURN rows[idx].item_id AS item_id, rows[idx].title AS title, rows[idx].score AS score, idx + 1 AS rank

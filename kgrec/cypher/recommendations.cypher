@@ -17,4 +17,4 @@ MATCH (:User {id: $user_id})-[rec:RECOMMENDED]->(i:Item)
 WHERE rec.model = m.version AND (size($item_ids) = 0 OR i.id IN $item_ids)
 RETURN i.id AS item_id, i.title AS title, rec.score AS score, rec.rank AS rank, m.version AS model
 ORDER BY rank
-LIMIT $k
+LIMIT toInteger($k)

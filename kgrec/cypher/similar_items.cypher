@@ -12,11 +12,11 @@
 //   :param k => 10
 MATCH (i:Item {id: $item_id})
 WHERE i.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('item_embedding', $k + 1, i.embedding) YIELD node AS other, score
+CALL db.index.vector.queryNodes('item_embedding', toInteger($k) + 1, i.embedding) YIELD node AS other, score
 WHERE other <> i
 WITH i, other, score
 ORDER BY score DESC
-LIMIT $k
+LIMIT toInteger($k)
 CALL (i, other) {
   OPTIONAL MATCH (i)-[x]->(e)<-[y]-(other)
   WHERE NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
