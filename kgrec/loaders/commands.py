@@ -1,0 +1,118 @@
+"""``kgrec load``: read input, validate all of it, then write it into Neo4j.
+
+    kgrec load csv --users users.csv --items items.csv --interactions ratings.csv \\
+                   --triples triples.csv --column interactions.user_id=userId
+    kgrec load parquet --interactions ratings.parquet --items items.parquet
+    kgrec load movielens ml-100k/ [--format auto|100k|1m|latest]
+
+Options shared by every form: ``--batch-size``, ``--on-error raise|skip``, ``--rejects PATH``,
+``--on-unknown error|create``, ``--database``, ``--no-progress``, ``--json``. The summary goes
+to stdout, the progress bars to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+
+from kgrec.graph_schema import TabularGraph
+from kgrec.loaders.columns import TABLES, parse_column_option
+from kgrec.loaders.movielens import FORMATS, read_movielens
+from kgrec.loaders.tabular import read_csv_graph, read_parquet_graph
+from kgrec.loaders.validate import ON_ERROR, ON_UNKNOWN
+from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, write_graph
+
+DEFAULT_REJECTS = "kgrec-rejects.csv"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``load`` and its forms (``csv``, ``parquet``, ``movielens``) to the ``kgrec`` parser."""
+    load = subparsers.add_parser("load", help="load users, items, categories, interactions and "
+                                              "knowledge triples into Neo4j")
+    forms = load.add_subparsers(dest="load_format", required=True, metavar="FORMAT")
+
+    for name, reader, helptext in (("csv", _read_csv, "CSV files, one per table"),
+                                   ("parquet", _read_parquet, "Parquet files, one per table")):
+        form = forms.add_parser(name, help=helptext)
+        for table in TABLES:
+            form.add_argument(f"--{table.replace('_', '-')}", dest=table, metavar="PATH",
+                              help=f"the {table} table")
+        form.add_argument("--column", action="append", default=[], type=_column, metavar="TABLE.FIELD=NAME",
+                          help="the input's name for a column, e.g. interactions.user_id=userId (repeatable)")
+        if name == "csv":
+            form.add_argument("--sep", default=",", type=_separator,
+                              help="field separator (default ','; '\\t' or 'tab' for TSV, '::' works)")
+            form.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
+        _common(form, reader)
+
+    movielens = forms.add_parser("movielens", help="a MovieLens folder (ml-100k, ml-1m, ml-latest[-small])")
+    movielens.add_argument("directory", help="the unpacked MovieLens folder")
+    movielens.add_argument("--format", choices=FORMATS, default="auto",
+                           help="which MovieLens release (default: detect from the ratings file)")
+    _common(movielens, _read_movielens)
+
+
+def _common(form: argparse.ArgumentParser, reader: Callable[[argparse.Namespace], TabularGraph]) -> None:
+    form.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                      help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})")
+    form.add_argument("--on-error", choices=ON_ERROR, default="raise",
+                      help="stop at the first bad row (raise), or skip bad rows into --rejects")
+    form.add_argument("--rejects", default=DEFAULT_REJECTS, metavar="PATH",
+                      help=f"CSV for skipped rows with the reason (default {DEFAULT_REJECTS})")
+    form.add_argument("--on-unknown", choices=ON_UNKNOWN, default="error",
+                      help="a reference to an id missing from its table: a bad row, or create the node")
+    form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
+    form.add_argument("--no-progress", action="store_true", help="no progress bars")
+    form.add_argument("--json", action="store_true", help="print the summary as JSON")
+    form.set_defaults(func=lambda args: _load(args, reader))
+
+
+def _load(args: argparse.Namespace, reader: Callable[[argparse.Namespace], TabularGraph]) -> int:
+    """Read and validate everything first; only then open the connection and write."""
+    from kgrec.config import Neo4jSettings, open_driver
+
+    graph = reader(args)
+    settings = Neo4jSettings.from_env()
+    with open_driver(settings) as driver:
+        summary = write_graph(driver, graph, database=args.database or settings.database,
+                              batch_size=args.batch_size, progress=not args.no_progress)
+    print(json.dumps(summary.as_dict(), indent=2) if args.json else summary)
+    if summary.rejected:
+        print(f"{sum(summary.rejected.values())} rejected rows written to {args.rejects}")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"on_error": args.on_error, "on_unknown": args.on_unknown, "rejects": args.rejects}
+
+
+def _separator(text: str) -> str:
+    """Shells pass a typed ``\\t`` as two characters; a TSV is what was meant."""
+    return "\t" if text in ("\\t", "tab") else text
+
+
+def _column(option: str) -> tuple[str, str, str]:
+    try:
+        return parse_column_option(option)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _files(args: argparse.Namespace) -> dict:
+    columns: dict[str, dict[str, str]] = {}
+    for table, field, name in args.column:
+        columns.setdefault(table, {})[field] = name
+    return {table: getattr(args, table) for table in TABLES} | {"columns": columns}
+
+
+def _read_csv(args: argparse.Namespace) -> TabularGraph:
+    return read_csv_graph(sep=args.sep, encoding=args.encoding, **_files(args), **_options(args))
+
+
+def _read_parquet(args: argparse.Namespace) -> TabularGraph:
+    return read_parquet_graph(**_files(args), **_options(args))
+
+
+def _read_movielens(args: argparse.Namespace) -> TabularGraph:
+    return read_movielens(args.directory, format=args.format, **_options(args))

@@ -1,0 +1,61 @@
+"""What a load did: per node label and relationship type, counted by the server."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class TypeSummary:
+    """One node label or relationship type.
+
+    ``created`` and ``updated`` come from the server (result counters and the load queries'
+    own counts); ``unchanged`` rows were already in the graph with the same values.
+    """
+
+    kind: str
+    name: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    seconds: float = 0.0
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.created - self.updated
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class LoadSummary:
+    """The whole load: one :class:`TypeSummary` per type, and rejected rows per input table."""
+
+    types: list[TypeSummary] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def get(self, name: str) -> TypeSummary:
+        """The summary of label or relationship type ``name``."""
+        return next(t for t in self.types if t.name == name)
+
+    def as_dict(self) -> dict:
+        """JSON-ready form (the CLI prints it)."""
+        return {
+            "seconds": round(self.seconds, 3),
+            "rejected": self.rejected,
+            "types": [asdict(t) | {"seconds": round(t.seconds, 3), "unchanged": t.unchanged,
+                                   "rows_per_s": round(t.rows_per_s, 1)} for t in self.types],
+        }
+
+    def __str__(self) -> str:
+        header = f"{'type':<22}{'rows':>10}{'created':>10}{'updated':>10}{'unchanged':>10}{'rows/s':>10}"
+        lines = [header] + [
+            f"{t.kind[0]}:{t.name:<20}{t.rows:>10}{t.created:>10}{t.updated:>10}{t.unchanged:>10}"
+            f"{t.rows_per_s:>10.0f}" for t in self.types]
+        if self.rejected:
+            lines.append("rejected rows: " + ", ".join(f"{k} {v}" for k, v in self.rejected.items()))
+        lines.append(f"total {self.seconds:.1f} s")
+        return "\n".join(lines)
