@@ -43,10 +43,10 @@ def test_recording_again_updates_rather_than_duplicates(client, api_graph, neo4j
     assert [r["rating"] for r in _interactions(api_graph, neo4j_database, "u3")] == [3.0]
 
 
-def test_unknown_item_rejects_the_whole_batch_with_422(client, api_graph, neo4j_database):
+def test_unknown_item_rejects_the_whole_batch_with_404(client, api_graph, neo4j_database):
     batch = {"interactions": [{"user_id": "u4", "item_id": "heat"}, {"user_id": "u4", "item_id": "ghost"}]}
     error = assert_error(client.post("/v1/interactions", json=batch, headers={"X-API-Key": WRITE_KEY}),
-                   422, "unknown_item")
+                   404, "unknown_item")
     assert error["details"] == {"item_ids": ["ghost"]}
     assert _interactions(api_graph, neo4j_database, "u4") == []
 
@@ -93,3 +93,9 @@ def test_read_key_protects_reads_but_not_health(api_graph, make_client):
         assert guarded.get(path, headers={"X-API-Key": READ_KEY}).status_code == 200
         assert guarded.get(path, headers={"X-API-Key": WRITE_KEY}).status_code == 200
     assert guarded.get("/healthz").status_code == 200 and guarded.get("/readyz").status_code == 200
+
+
+def test_a_body_that_is_not_json_is_400(client):
+    response = client.post("/v1/interactions", content=b"\xff{",
+                           headers={"X-API-Key": WRITE_KEY, "Content-Type": "application/json"})
+    assert_error(response, 400, "malformed_body")

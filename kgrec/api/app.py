@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from kgrec.api.errors import install_error_handlers
 from kgrec.api.neo4j_calls import open_api_driver
-from kgrec.api.routes import api_router, health
+from kgrec.api.deps import require_read_key
+from kgrec.api.routes import health, read_router, write_router
 from kgrec.api.settings import ApiSettings
 
 DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
@@ -43,6 +44,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(api_router, prefix="/v1")
+    read_guard = [Depends(require_read_key)] if settings.read_api_key is not None else []
+    app.include_router(read_router, prefix="/v1", dependencies=read_guard)
+    app.include_router(write_router, prefix="/v1")
     app.include_router(health.router)
     return app

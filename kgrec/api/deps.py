@@ -50,9 +50,8 @@ def _check_key(given: str | None, accepted: list[SecretStr]) -> None:
 
 
 def require_read_key(settings: SettingsDep, key: ApiKey) -> None:
-    """Reads are open unless ``KGREC_READ_API_KEY`` is set; then it (or the write key) is needed."""
-    if settings.read_api_key is None:
-        return
+    """The read key or the write key; installed on the read routes only when
+    ``KGREC_READ_API_KEY`` is set (reads are open otherwise)."""
     _check_key(key, [k for k in (settings.read_api_key, settings.api_key) if k is not None])
 
 

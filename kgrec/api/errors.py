@@ -1,9 +1,9 @@
 """Every error the API returns, in one JSON shape: ``{"error": {"code", "message", "details"}}``.
 
 Clients branch on ``code`` (stable, snake_case) and show ``message`` (may change). Statuses:
-404 unknown user / item / no active model, 422 bad parameters or unknown items in a write,
-401 missing key, 403 wrong key or writes disabled, 503 (with ``Retry-After``) when Neo4j is
-unreachable, too slow, or has no active model yet. Anything unexpected becomes a 500 in the same
+400 a body that is not JSON; 401 missing key; 403 wrong key or writes disabled; 404 unknown user,
+item (in a write too) or no active model; 422 bad parameters or body fields; 503 (with
+``Retry-After``) when Neo4j is unreachable, too slow, or has no active model yet (/readyz). Anything unexpected becomes a 500 in the same
 shape with a reference id; the traceback goes to the server log (uvicorn logs the re-raised
 exception), never to the client.
 """
@@ -52,6 +52,7 @@ class ApiError(Exception):
 
 
 _DESCRIPTIONS = {
+    400: "the body is not valid JSON",
     401: "X-API-Key header missing",
     403: "X-API-Key wrong, or writes disabled because KGREC_API_KEY is not set",
     404: "unknown user, item or model",
@@ -90,7 +91,7 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method) in our shape."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+    code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
     return _respond(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 

@@ -18,6 +18,9 @@ MAX_K = 100
 MAX_PATHS = 10
 MAX_BATCH = 1000
 MAX_ID_LENGTH = 256
+#: 9999-12-31T23:59:59Z in seconds: any real timestamp fits, and unlike 2**63 - 1 it survives
+#: JSON number round-trips exactly, so clients and the schema agree on the bound.
+MAX_TS = 253_402_300_799
 
 
 def _utf8_encodable(value: str) -> str:
@@ -64,10 +67,10 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 class InteractionIn(BaseModel):
     user_id: NodeId = Field(description="created if it does not exist yet")
-    item_id: NodeId = Field(description="must exist; unknown items reject the whole batch (422)")
+    item_id: NodeId = Field(description="must exist; unknown items reject the whole batch (404)")
     rating: FiniteFloat | None = None
     weight: FiniteFloat | None = Field(None, description="defaults to the rating, else 1.0")
-    ts: int | None = Field(None, ge=0, le=2**63 - 1, description="seconds since the epoch")
+    ts: int | None = Field(None, ge=0, le=MAX_TS, description="seconds since the epoch")
 
 
 class InteractionBatch(BaseModel):

@@ -10,20 +10,21 @@ from kgrec.api.schemas import InteractionBatch, InteractionsRecorded
 from kgrec.cypher import library
 
 router = APIRouter(prefix="/interactions", tags=["interactions"], dependencies=[Depends(require_write_key)],
-                   responses=error_responses(401, 403, 422, 503))
+                   responses=error_responses(400, 401, 403, 404, 422, 503))
 
 
 @router.post("", response_model=InteractionsRecorded)
 async def record_interactions(batch: InteractionBatch, neo4j: Neo4jDep) -> InteractionsRecorded:
     """Write the batch in one transaction; a 200 means it is committed.
 
-    Unknown users are created; an unknown item rejects the whole batch with 422 ``unknown_item``
-    (``details.item_ids`` lists them) and writes nothing. Each (user, item) pair is an upsert,
+    Unknown users are created; an unknown item rejects the whole batch with 404 ``unknown_item``
+    (``details.item_ids`` lists them) and writes nothing: like every route, an unknown item is a
+    404, while 422 is kept for malformed requests. Each (user, item) pair is an upsert,
     so retrying after a 503 is safe even if the first attempt did commit.
     """
     try:
         recorded = await neo4j.run(library.record_interactions,
                                    [row.model_dump() for row in batch.interactions])
     except library.UnknownItemError as exc:
-        raise ApiError(422, "unknown_item", str(exc), {"item_ids": exc.item_ids}) from None
+        raise ApiError(404, "unknown_item", str(exc), {"item_ids": exc.item_ids}) from None
     return InteractionsRecorded(recorded=recorded)

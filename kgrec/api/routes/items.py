@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from kgrec.api.deps import Neo4jDep, require_read_key
+from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.schemas import MAX_K, NodeId, SimilarItems
 from kgrec.cypher import library
 
-router = APIRouter(prefix="/items", tags=["items"], dependencies=[Depends(require_read_key)],
+router = APIRouter(prefix="/items", tags=["items"],
                    responses=error_responses(401, 403, 404, 422, 503))
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from kgrec.api.deps import Neo4jDep, require_read_key
+from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.cypher import library
 from kgrec.cypher.results import ModelInfo
 
-router = APIRouter(prefix="/model", tags=["model"], dependencies=[Depends(require_read_key)],
+router = APIRouter(prefix="/model", tags=["model"],
                    responses=error_responses(401, 403, 404, 503))
 
 

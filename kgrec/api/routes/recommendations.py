@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from kgrec.api.deps import Neo4jDep, require_read_key
+from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.schemas import MAX_K, MAX_PATHS, Explanation, NodeId, RecommendationList
 from kgrec.cypher import library
 
 router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendations"],
-                   dependencies=[Depends(require_read_key)],
                    responses=error_responses(401, 403, 404, 422, 503))
 
 UserId = Annotated[NodeId, Path(description="the user's id")]
