@@ -4,10 +4,11 @@
                    --triples triples.csv --column interactions.user_id=userId
     kgrec load parquet --interactions ratings.parquet --items items.parquet
     kgrec load movielens ml-100k/ [--format auto|100k|1m|latest]
+    kgrec load sample --size 100000 [--seed 0]
 
-Options shared by every form: ``--batch-size``, ``--on-error raise|skip``, ``--rejects PATH``,
-``--on-unknown error|create``, ``--database``, ``--no-progress``, ``--json``. The summary goes
-to stdout, the progress bars to stderr.
+Options of every form: ``--batch-size``, ``--database``, ``--no-progress``, ``--json``; of the
+file forms also ``--on-error raise|skip``, ``--rejects PATH``, ``--on-unknown error|create``.
+The summary goes to stdout, the progress bars to stderr.
 """
 
 from __future__ import annotations
@@ -44,24 +45,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             form.add_argument("--sep", default=",", type=_separator,
                               help="field separator (default ','; '\\t' or 'tab' for TSV, '::' works)")
             form.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
-        _common(form, reader)
+        _input_options(form)
+        _write_options(form, reader)
 
     movielens = forms.add_parser("movielens", help="a MovieLens folder (ml-100k, ml-1m, ml-latest[-small])")
     movielens.add_argument("directory", help="the unpacked MovieLens folder")
     movielens.add_argument("--format", choices=FORMATS, default="auto",
                            help="which MovieLens release (default: detect from the ratings file)")
-    _common(movielens, _read_movielens)
+    _input_options(movielens)
+    _write_options(movielens, _read_movielens)
+
+    sample = forms.add_parser("sample", help="the bundled synthetic sample (seeded, with planted structure)")
+    sample.add_argument("--size", type=int, default=20_000, help="about this many interactions (default 20000)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _write_options(sample, _read_sample)
 
 
-def _common(form: argparse.ArgumentParser, reader: Callable[[argparse.Namespace], TabularGraph]) -> None:
-    form.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                      help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})")
+def _input_options(form: argparse.ArgumentParser) -> None:
+    """How bad rows and unknown references in input files are handled."""
     form.add_argument("--on-error", choices=ON_ERROR, default="raise",
                       help="stop at the first bad row (raise), or skip bad rows into --rejects")
     form.add_argument("--rejects", default=DEFAULT_REJECTS, metavar="PATH",
                       help=f"CSV for skipped rows with the reason (default {DEFAULT_REJECTS})")
     form.add_argument("--on-unknown", choices=ON_UNKNOWN, default="error",
                       help="a reference to an id missing from its table: a bad row, or create the node")
+
+
+def _write_options(form: argparse.ArgumentParser, reader: Callable[[argparse.Namespace], TabularGraph]) -> None:
+    form.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                      help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})")
     form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
     form.add_argument("--no-progress", action="store_true", help="no progress bars")
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -116,3 +128,9 @@ def _read_parquet(args: argparse.Namespace) -> TabularGraph:
 
 def _read_movielens(args: argparse.Namespace) -> TabularGraph:
     return read_movielens(args.directory, format=args.format, **_options(args))
+
+
+def _read_sample(args: argparse.Namespace) -> TabularGraph:
+    from kgrec.loaders.synthetic import generate_sample  # imported only for this form
+
+    return generate_sample(seed=args.seed, n_interactions=args.size)
