@@ -43,7 +43,7 @@ def test_explanation_paths_are_real_start_at_user_end_at_item_and_are_ordered(mo
     driver, database = movie_graph
     paths = library.explanation_paths(driver, database, "u1", "dune", limit=10)
     shapes = {p.shape for p in paths}
-    assert shapes == {"co_interaction", "entity_chain"}  # Dune shares no category with u1's items
+    assert shapes == {"co_interaction", "category_hierarchy"}  # Dune shares no category with u1's items
     for path in paths:
         assert path.nodes[0].id == "u1" and path.nodes[-1].id == "dune"
         assert len(path.relationships) <= 4
@@ -68,13 +68,13 @@ def test_limit_and_shared_entity_shape(movie_graph):
     driver, database = movie_graph
     assert len(library.explanation_paths(driver, database, "u2", "br", limit=2)) == 2
     paths = library.explanation_paths(driver, database, "u2", "br", limit=10)
-    assert {p.shape for p in paths} == {"shared_entity", "entity_chain", "co_interaction"}
+    assert {p.shape for p in paths} == {"shared_entity", "category_hierarchy", "co_interaction"}
     shared = {p.sentence for p in paths if p.shape == "shared_entity"}
     assert shared == {
         "Because you rated *Alien* (4★), which is also in *Sci-Fi*, like *Blade Runner*.",
         "Because you rated *Alien* (4★), which is also directed by *Ridley Scott*, like *Blade Runner*.",
     }
-    chain = next(p for p in paths if p.shape == "entity_chain")
+    chain = next(p for p in paths if p.shape == "category_hierarchy")
     assert chain.sentence == ("Because you rated *Dune* (5★), which is in *Space Opera*; *Space Opera* is "
                               "a kind of *Sci-Fi*, and *Blade Runner* is in *Sci-Fi*.")
 

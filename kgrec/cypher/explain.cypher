@@ -13,12 +13,16 @@
 //   $draw      boolean       return the Neo4j path column (for Browser); false saves transfer
 //
 // Paths never use RECOMMENDED. Shapes (at most 4 hops):
-//   shared_entity   (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)             same category / creator / tag
-//   co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
-//   entity_chain    (u)-[:INTERACTED]->(i)-[x]->(e)-[z]-(f)<-[y]-(r)      e.g. a sub-category of i's category
+//   shared_entity       (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)          same category / creator / tag
+//   co_interaction      (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
+//   category_hierarchy  (u)-[:INTERACTED]->(i)-[x]->(c)-[:SUBCATEGORY_OF]-(d)<-[y]-(r)
 // Weight = attention(u->i) * cosine(i, r) * product of the other edges' attention: how much the
 // user's item i shapes the user's representation, how close i is to r in the model's space, and
 // how much the connecting edges mattered. Missing attention on the connecting edges counts as 1.
+//
+// Cost stays bounded on big graphs: every shape expands from the user's own items and reaches
+// the target item only through existence checks between bound nodes; co-interacting users are
+// capped at $fanout per item.
 //
 // In Neo4j Browser:
 //   :param user_id => 'u1'
@@ -29,6 +33,10 @@
 //   :param draw => true
 MATCH (u:User {id: $user_id})
 OPTIONAL MATCH (m:Model {active: true})
+CALL (u) {
+  MATCH (u)-[a:INTERACTED]->(:Item)
+  RETURN collect(a) AS seen
+}
 CALL (u, m) {
   MATCH (u)-[rec:RECOMMENDED]->(r:Item)
   WHERE size($item_ids) = 0 AND rec.model = m.version
@@ -42,26 +50,31 @@ CALL (u, m) {
   WHERE rec.model = m.version
   RETURN r, rec.rank AS rank
 }
-CALL (u, r) {
-  CALL (u, r) {
-    MATCH p = (u)-[a:INTERACTED]->(i:Item)-[x]->(e)<-[y]-(r)
+CALL (u, r, seen) {
+  CALL (u, r, seen) {
+    UNWIND seen AS a
+    WITH u, r, a, endNode(a) AS i
+    MATCH p = (u)-[a]->(i)-[x]->(e)<-[y]-(r)
     WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
     RETURN p, a, i, 'shared_entity' AS shape
     UNION
     MATCH (r)<-[b:INTERACTED]-(v:User)
     WHERE v <> u
-    WITH u, r, b, v
-    ORDER BY b.attention DESC
+    WITH u, r, seen, b, v
     LIMIT toInteger($fanout)
-    MATCH p = (u)-[a:INTERACTED]->(i:Item)<-[:INTERACTED]-(v)-[b]->(r)
+    MATCH (v)-[c:INTERACTED]->(i:Item)
     WHERE i <> r
+    WITH u, r, b, v, c, i, [s IN seen WHERE endNode(s) = i] AS mine
+    WHERE size(mine) > 0
+    WITH u, r, b, v, c, i, mine[0] AS a
+    MATCH p = (u)-[a]->(i)<-[c]-(v)-[b]->(r)
     RETURN p, a, i, 'co_interaction' AS shape
     UNION
-    MATCH p = (u)-[a:INTERACTED]->(i:Item)-[x]->(e)-[z]-(f)<-[y]-(r)
-    WHERE i <> r AND e <> f AND NOT e:Item AND NOT f:Item AND NOT f:User
-      AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND NOT type(z) IN ['INTERACTED', 'RECOMMENDED']
-      AND type(y) <> 'RECOMMENDED'
-    RETURN p, a, i, 'entity_chain' AS shape
+    UNWIND seen AS a
+    WITH u, r, a, endNode(a) AS i
+    MATCH p = (u)-[a]->(i)-[x]->(c)-[z:SUBCATEGORY_OF]-(d)<-[y]-(r)
+    WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
+    RETURN p, a, i, 'category_hierarchy' AS shape
   }
   WITH p, shape,
        coalesce(a.attention, 0.0) * coalesce(vector.similarity.cosine(i.embedding, r.embedding), 0.0)

@@ -43,7 +43,7 @@ def sentence(path: ExplanationPath) -> str:
                 f"*{target}* is {relation_phrase(rels[2].type)} *{entity}* too.")
     if path.shape == "co_interaction":
         return f"{opening}, and people who liked *{item}* also liked *{target}*."
-    if path.shape == "entity_chain":
+    if path.shape == "category_hierarchy":
         e, f = nodes[2], nodes[3]
         link = rels[2]
         subject, obj = (e, f) if link.start == e.id else (f, e)
