@@ -9,6 +9,7 @@ Test modules import the fixtures they use from here.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -103,3 +104,10 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict:
     assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
     assert "Traceback" not in response.text
     return body["error"]
+
+
+def free_port() -> int:
+    """A local port nothing listens on (right now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -7,13 +7,12 @@ or by pointing an app at a port where nothing listens.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from api_fixtures import assert_error
+from api_fixtures import assert_error, free_port
 from api_fixtures import api_graph, make_client  # noqa: F401  (pytest fixtures)
 from kgrec.api.deps import get_neo4j
 from tcp_proxy import TcpProxy
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.neo4j
 
 TIMEOUT_S = 2.0
 RECS = "/v1/users/u1/recommendations?explain=true"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _via(neo4j_settings, port: int):
@@ -45,7 +38,7 @@ def _assert_503_in_time(client, path: str) -> str:
 
 
 def test_unreachable_neo4j_is_503_with_retry_after(neo4j_settings, make_client):
-    client = make_client(_via(neo4j_settings, _free_port()), request_timeout_s=TIMEOUT_S)
+    client = make_client(_via(neo4j_settings, free_port()), request_timeout_s=TIMEOUT_S)
     assert _assert_503_in_time(client, RECS) == "neo4j_unavailable"
     assert _assert_503_in_time(client, "/readyz") == "neo4j_unavailable"
     assert client.get("/healthz").status_code == 200
