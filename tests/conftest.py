@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +91,22 @@ def movie_graph(clean_db: neo4j.Driver, neo4j_database: str) -> tuple[neo4j.Driv
         database_=neo4j_database)
     clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
     return clean_db, neo4j_database
+
+
+def free_port() -> int:
+    """A local port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def side_layout(tmp_path: Path, neo4j_layout: ServerLayout) -> Iterator[ServerLayout]:
+    """A second, throwaway server home on free ports, sharing the session server's downloaded
+    jars; for tests that must stop or crash a server. Stopped at the end if still running."""
+    home = tmp_path / "kgrec-home"
+    home.mkdir()
+    (home / "dist").symlink_to(neo4j_layout.home / "dist")
+    layout = ServerLayout(home=home, bolt_port=free_port(), http_port=free_port())
+    yield layout
+    lifecycle.stop(layout)

@@ -10,26 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import free_port as _free_port
 
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
 
 KGREC = [sys.executable, "-m", "kgrec.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def side_layout(tmp_path: Path, neo4j_layout: ServerLayout) -> ServerLayout:
-    """A second server home on free ports, sharing the session server's downloaded jars."""
-    home = tmp_path / "kgrec-home"
-    home.mkdir()
-    (home / "dist").symlink_to(neo4j_layout.home / "dist")
-    return ServerLayout(home=home, bolt_port=_free_port(), http_port=_free_port())
 
 
 def _run_kgrec(args: list[str], layout: ServerLayout, path: str, **extra_env: str) -> subprocess.CompletedProcess:
