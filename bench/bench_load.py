@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,25 +33,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=1_000_000, help="sample size (default 1,000,000)")
     parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2, help="relationship batches in flight")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--phase", choices=PHASES, help="run one phase in this process (internal)")
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--out", type=Path, help="also record the run in this JSON file, keyed by size")
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASE_RUNNERS[args.phase](args)))
         return
-    result = {"interactions_requested": args.interactions, "batch_size": args.batch_size, "seed": args.seed,
+    result = {"interactions_requested": args.interactions, "batch_size": args.batch_size,
+              "workers": args.workers, "seed": args.seed,
               "machine": {"cpus": _cpus()}}
     for phase in PHASES:
         command = [sys.executable, __file__, "--phase", phase, "--interactions", str(args.interactions),
-                   "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+                   "--batch-size", str(args.batch_size), "--workers", str(args.workers), "--seed", str(args.seed)]
         done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO)
         result[phase] = json.loads(done.stdout.strip().splitlines()[-1])
-    text = json.dumps(result, indent=2)
-    print(text)
+    print(json.dumps(result, indent=2))
     if args.out:
+        runs = json.loads(args.out.read_text()) if args.out.exists() else {}
+        runs[str(args.interactions)] = result
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        args.out.write_text(json.dumps(runs, indent=2) + "\n")
 
 
 def _sample(args: argparse.Namespace):
@@ -73,8 +77,10 @@ def _write_phase(args: argparse.Namespace, *, empty_first: bool) -> dict:
             from conftest import wipe_database  # the test suite's way to empty a database
 
             wipe_database(driver, settings.database)
+        client_cpu, server_cpu = _client_cpu_s(), _server_cpu_s()
         summary = write_graph(driver, graph, database=settings.database, batch_size=args.batch_size,
-                              progress=False)
+                              workers=args.workers, progress=False)
+        client_cpu, server_cpu = _client_cpu_s() - client_cpu, _server_cpu_s() - server_cpu
     interactions = summary.get("INTERACTED")
     return {
         "interactions": interactions.rows,
@@ -83,7 +89,12 @@ def _write_phase(args: argparse.Namespace, *, empty_first: bool) -> dict:
         "interactions_per_s": round(interactions.rows / summary.seconds),
         "interacted_step_per_s": round(interactions.rows_per_s),
         "peak_rss_mb": _peak_rss_mb(),
-        "server_rss_mb": _server_rss_mb(),
+        "server_rss_mb": _server_status("VmRSS:"),
+        # where the time went: CPU seconds of this loader and of the server during the load;
+        # with 2 cores shared with other work, their sum against 2 x load_s shows the headroom
+        "loader_cpu_s": round(client_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "load_average_1m": os.getloadavg()[0],
         "summary": summary.as_dict(),
     }
 
@@ -158,22 +169,39 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _server_rss_mb() -> float | None:
-    """The local server's resident memory, when kgrec runs it (None for a remote server)."""
+def _client_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_proc() -> Path | None:
+    """``/proc/<pid>`` of the local server kgrec runs (None for a remote server)."""
     from kgrec.neo4j_server.layout import ServerLayout
 
-    pid_file = ServerLayout.from_env().pid_file
     try:
-        status = Path(f"/proc/{pid_file.read_text().strip()}/status").read_text()
+        return Path(f"/proc/{ServerLayout.from_env().pid_file.read_text().strip()}")
     except OSError:
         return None
-    kilobytes = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-    return round(kilobytes / 1024, 1)
+
+
+def _server_status(key: str) -> float | None:
+    """A memory figure (MB) of the local server from /proc/<pid>/status."""
+    proc = _server_proc()
+    if proc is None:
+        return None
+    line = next(line for line in (proc / "status").read_text().splitlines() if line.startswith(key))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
+def _server_cpu_s() -> float:
+    proc = _server_proc()
+    if proc is None:
+        return float("nan")
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

@@ -16,10 +16,10 @@ from kgrec.loaders.movielens import read_movielens
 from kgrec.loaders.summary import LoadSummary, TypeSummary
 from kgrec.loaders.tabular import read_csv_graph, read_dataframes, read_parquet_graph
 from kgrec.loaders.validate import ValidatedGraph, validate
-from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, LoadError, write_graph
+from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadError, write_graph
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "InputError", "LoadError", "LoadSummary", "Reject", "TypeSummary",
+    "DEFAULT_BATCH_SIZE", "DEFAULT_WORKERS", "InputError", "LoadError", "LoadSummary", "Reject", "TypeSummary",
     "ValidatedGraph", "read_csv_graph", "read_dataframes", "read_movielens", "read_parquet_graph",
     "validate", "write_graph", "write_rejects",
 ]

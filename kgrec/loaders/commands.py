@@ -6,7 +6,7 @@
     kgrec load movielens ml-100k/ [--format auto|100k|1m|latest]
     kgrec load sample --size 100000 [--seed 0]
 
-Options of every form: ``--batch-size``, ``--database``, ``--no-progress``, ``--json``; of the
+Options of every form: ``--batch-size``, ``--workers``, ``--database``, ``--no-progress``, ``--json``; of the
 file forms also ``--on-error raise|skip``, ``--rejects PATH``, ``--on-unknown error|create``.
 The summary goes to stdout, the progress bars to stderr.
 """
@@ -22,7 +22,7 @@ from kgrec.loaders.columns import TABLES, parse_column_option
 from kgrec.loaders.movielens import FORMATS, read_movielens
 from kgrec.loaders.tabular import read_csv_graph, read_parquet_graph
 from kgrec.loaders.validate import ON_ERROR, ON_UNKNOWN
-from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, write_graph
+from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, write_graph
 
 DEFAULT_REJECTS = "kgrec-rejects.csv"
 
@@ -74,6 +74,8 @@ def _input_options(form: argparse.ArgumentParser) -> None:
 def _write_options(form: argparse.ArgumentParser, reader: Callable[[argparse.Namespace], TabularGraph]) -> None:
     form.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                       help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})")
+    form.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                      help=f"relationship batches written at once (default {DEFAULT_WORKERS})")
     form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
     form.add_argument("--no-progress", action="store_true", help="no progress bars")
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -88,7 +90,8 @@ def _load(args: argparse.Namespace, reader: Callable[[argparse.Namespace], Tabul
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver:
         summary = write_graph(driver, graph, database=args.database or settings.database,
-                              batch_size=args.batch_size, progress=not args.no_progress)
+                              batch_size=args.batch_size, workers=args.workers,
+                              progress=not args.no_progress)
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary)
     if summary.rejected:
         print(f"{sum(summary.rejected.values())} rejected rows written to {args.rejects}")

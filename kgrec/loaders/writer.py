@@ -10,7 +10,8 @@ How it stays idempotent and fast (numbers in bench/results/load.json and NEO4J_L
   then CREATEs only the new pairs and SETs only the changed ones, matching endpoints by element
   id (~2x faster than by ``id``). Re-running the same load writes nothing.
 - each batch (``batch_size`` rows, default 20,000) is its own transaction: a failed batch
-  leaves nothing behind, and running the load again completes it.
+  leaves nothing behind, and running the load again completes it. Relationship batches run
+  ``workers`` at a time (default 2), so the server executes one while it commits another.
 
 The diff assumes no other process writes the same relationships during the load, the same
 assumption Neo4j's own bulk importer makes.
@@ -19,8 +20,9 @@ assumption Neo4j's own bulk importer makes.
 from __future__ import annotations
 
 import sys
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -37,6 +39,7 @@ from kgrec.loaders.tables import is_missing
 from kgrec.loaders.validate import ValidatedGraph, graph_tables, validate
 
 DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_WORKERS = 2
 INDEX_TIMEOUT_S = 300
 INTERACTION_KEYS = ("weight", "rating", "ts")
 
@@ -46,7 +49,8 @@ class LoadError(RuntimeError):
 
 
 def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | None = None,
-                batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> LoadSummary:
+                batch_size: int = DEFAULT_BATCH_SIZE, workers: int = DEFAULT_WORKERS,
+                progress: bool = True) -> LoadSummary:
     """Write ``graph`` into Neo4j and return what changed.
 
     A graph that is not a :class:`ValidatedGraph` (e.g. built in code) is validated first with
@@ -57,6 +61,8 @@ def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | No
         graph: the tables to write.
         database: the Neo4j database (default: the server's default database).
         batch_size: rows per transaction; 10k-20k is fastest here.
+        workers: relationship batches in flight at once (separate transactions); 2 keeps both
+            cores of a small machine busy. 1 writes strictly in order.
         progress: show a progress bar per type on stderr.
 
     Raises:
@@ -67,12 +73,12 @@ def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | No
         >>> summary = write_graph(driver, read_csv_graph(interactions="ratings.csv"))  # doctest: +SKIP
         >>> summary.get("INTERACTED").created  # doctest: +SKIP
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    if batch_size < 1 or workers < 1:
+        raise ValueError(f"batch_size and workers must be at least 1, not {batch_size} and {workers}")
     started = perf_counter()
     if not isinstance(graph, ValidatedGraph):
         graph = validate(graph_tables(graph))
-    writer = _Writer(driver, database, batch_size, progress)
+    writer = _Writer(driver, database, batch_size, workers, progress)
     entities = {label: frame.drop(columns="label")
                 for label, frame in graph.entities.groupby("label", sort=True)} if len(graph.entities) else {}
     nodes = {USER: graph.users, ITEM: graph.items, CATEGORY: graph.categories} | entities
@@ -118,8 +124,10 @@ class _RelationshipQueries:
 class _Writer:
     """One load's connection, batch size, element-id maps and running counts."""
 
-    def __init__(self, driver: neo4j.Driver, database: str | None, batch_size: int, progress: bool) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str | None, batch_size: int, workers: int,
+                 progress: bool) -> None:
         self.driver, self.database, self.batch_size, self.progress = driver, database, batch_size, progress
+        self.workers = workers
         self.element_ids: dict[str, pd.Series] = {}
         self.summaries: dict[tuple[str, str], TypeSummary] = {}
 
@@ -175,14 +183,12 @@ class _Writer:
             new, changed = merged[~found], merged[found & differs]
         with self._bar(rel, len(pairs)) as bar:
             bar.update(len(pairs) - len(new) - len(changed))
-            for batch, params in self._batches(new, keys):
-                result = self._batch(rel, batch, len(params["heads"]), queries.create, **params)
+            for size, result in self._pipelined(rel, queries.create, self._batches(new, keys)):
                 summary.created += result.summary.counters.relationships_created
-                bar.update(len(params["heads"]))
-            for batch, params in self._batches(changed, keys):
-                result = self._batch(rel, batch, len(params["heads"]), queries.update, **params)
+                bar.update(size)
+            for size, result in self._pipelined(rel, queries.update, self._batches(changed, keys)):
                 summary.updated += result.records[0]["updated"]
-                bar.update(len(params["heads"]))
+                bar.update(size)
         summary.rows += len(pairs)
         summary.seconds += perf_counter() - started
 
@@ -209,7 +215,26 @@ class _Writer:
             existing[key] = pd.Series([v[index] for v in values], dtype="float64")
         return existing.drop_duplicates(["h", "t"], keep="last")
 
-    def _batches(self, frame: pd.DataFrame, keys: list[str]):
+    def _pipelined(self, name: str, query: str, batches: Iterator[tuple[int, dict]]
+                   ) -> Iterator[tuple[int, neo4j.EagerResult]]:
+        """Run batches on ``workers`` connections at once, yielding (rows, result) in order.
+
+        The server runs one transaction per core; while one batch commits, the next executes.
+        At most ``workers`` batches are built and in flight, which bounds memory.
+        """
+        with ThreadPoolExecutor(self.workers) as pool:
+            pending: deque[tuple[int, Future]] = deque()
+            for start, params in batches:
+                size = len(params["heads"])
+                pending.append((size, pool.submit(self._batch, name, start, size, query, **params)))
+                if len(pending) >= self.workers:
+                    size, future = pending.popleft()
+                    yield size, future.result()
+            while pending:
+                size, future = pending.popleft()
+                yield size, future.result()
+
+    def _batches(self, frame: pd.DataFrame, keys: list[str]) -> Iterator[tuple[int, dict]]:
         """Yield (first row, parameters) per batch: parallel lists, nulls as None."""
         for start in range(0, len(frame), self.batch_size):
             part = frame.iloc[start:start + self.batch_size]
@@ -228,7 +253,7 @@ class _Writer:
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
             raise LoadError(
                 f"{name}: the batch of rows {start + 1}-{start + size} failed and was rolled back "
-                f"({exc}); the batches before it are committed. Fix the cause and run the same "
+                f"({exc}); other batches are committed. Fix the cause and run the same "
                 f"load again: it completes the load without duplicating anything") from exc
 
     def _run(self, query: str, **params) -> neo4j.EagerResult:
