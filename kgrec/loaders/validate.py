@@ -140,9 +140,18 @@ def _check_rows(table: Table, rows: _Rows) -> Table:
         table = _check_identifiers(table, column, rows)
     if table.name == "interactions":
         for column in (c for c in _NUMBER_COLUMNS if c in table.frame.columns):
-            table = rows.drop(table, _not_numbers(table.frame[column]), column,
-                              lambda v: f"{v!r} is not a finite number")
+            table = _check_numbers(table, column, rows)
     return table
+
+
+def _check_numbers(table: Table, column: str, rows: _Rows) -> Table:
+    """Reject what is neither blank nor a finite number; the rest becomes float (blank = NaN)."""
+    original = table.frame[column]
+    values = _numbers(original)
+    present = original.notna() if pd.api.types.is_numeric_dtype(original) else _text(original).str.strip() != ""
+    bad = (present & ~np.isfinite(values)).to_numpy()
+    table = rows.drop(table, bad, column, lambda v: f"{v!r} is not a finite number")
+    return replace(table, frame=table.frame.assign(**{column: values.to_numpy()[~bad]}))
 
 
 def _check_identifiers(table: Table, column: str, rows: _Rows) -> Table:
@@ -285,17 +294,14 @@ def _text(series: pd.Series) -> pd.Series:
     return series.where(series.notna(), "").astype(str)
 
 
-def _not_numbers(series: pd.Series) -> np.ndarray:
-    """Where ``series`` holds something that is neither blank nor a finite number."""
-    values = _numbers(series)
-    present = series.notna() if pd.api.types.is_numeric_dtype(series) else _text(series).str.strip() != ""
-    return (present & ~np.isfinite(values)).to_numpy()
-
-
 def _numbers(series: pd.Series) -> pd.Series:
-    """``series`` as floats: blanks NaN, non-numbers NaN (the row check has rejected those)."""
+    """``series`` as floats: blanks and non-numbers NaN (:func:`_check_numbers` tells them apart)."""
     if pd.api.types.is_numeric_dtype(series):
         return series.astype("float64")
     text = _text(series).str.strip()
-    return pd.to_numeric(text.mask(text == ""), errors="coerce").astype("float64")
+    text = text.mask(text == "")
+    try:
+        return text.astype("float64")  # 3x faster than to_numeric when every value parses
+    except ValueError:
+        return pd.to_numeric(text, errors="coerce").astype("float64")
 
