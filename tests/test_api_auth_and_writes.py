@@ -99,3 +99,9 @@ def test_a_body_that_is_not_json_is_400(client):
     response = client.post("/v1/interactions", content=b"\xff{",
                            headers={"X-API-Key": WRITE_KEY, "Content-Type": "application/json"})
     assert_error(response, 400, "malformed_body")
+
+
+def test_an_empty_configured_key_counts_as_no_key(api_graph, make_client):
+    blank = make_client(api_key="  ", read_api_key="")
+    assert_error(blank.post("/v1/interactions", json=BATCH, headers={"X-API-Key": ""}), 403, "writes_disabled")
+    assert blank.get("/v1/model").status_code == 200

@@ -7,10 +7,16 @@ import argparse
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here so `kgrec --help` stays fast
+    from pydantic import ValidationError
 
     from kgrec.api.settings import ApiSettings
+    from kgrec.config import ConfigurationError
 
-    ApiSettings()  # fail now with a clear message (e.g. no Neo4j password), not in each worker
+    # Fail now with one clear message (no Neo4j password, a bad KGREC_* value), not in each worker.
+    try:
+        ApiSettings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid KGREC_* setting: {exc}") from None
     uvicorn.run("kgrec.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level)
     return 0

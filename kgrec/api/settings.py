@@ -8,7 +8,7 @@ engine and the API always agree on which database they talk to. Everything else 
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgrec.config import Neo4jSettings
@@ -31,6 +31,13 @@ class ApiSettings(BaseSettings):
     retry_after_s: int = Field(5, ge=1, description="the Retry-After sent with a 503")
     neo4j_connection_timeout_s: float = Field(
         1.0, gt=0, description="TCP connect timeout towards Neo4j; short so an outage is noticed fast")
+
+    @field_validator("api_key", "read_api_key", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        """``KGREC_API_KEY=`` (as compose writes an unset variable) must not become the key
+        ``""``, which an empty X-API-Key header would match."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def driver_retry_time_s(self) -> float:
