@@ -10,6 +10,7 @@ import dataclasses
 import time
 from urllib.parse import urlsplit
 
+import neo4j.exceptions
 import pytest
 
 from api_fixtures import assert_error, free_port
@@ -65,12 +66,25 @@ def test_hanging_neo4j_is_answered_by_the_request_timeout(neo4j_settings, make_c
         assert _assert_503_in_time(client, RECS) in {"neo4j_timeout", "neo4j_unavailable"}
 
 
-def test_unexpected_error_is_a_json_500_without_details(api_graph, make_client):
+def _failing_with(make_client, error: Exception):
     client = make_client()
 
     def broken():
-        raise RuntimeError("secret internals")
+        raise error
 
     client.app.dependency_overrides[get_neo4j] = broken
-    error = assert_error(client.get("/v1/model"), 500, "internal_error")
+    return client.get("/v1/model")
+
+
+def test_unexpected_error_is_a_json_500_without_details(make_client):
+    error = assert_error(_failing_with(make_client, RuntimeError("secret internals")), 500, "internal_error")
     assert "secret" not in error["message"] and "reference" in error["message"]
+
+
+@pytest.mark.parametrize("error", [neo4j.exceptions.TransientError("deadlock"),
+                                   neo4j.exceptions.DatabaseUnavailable(),
+                                   neo4j.exceptions.SessionExpired("gone")])
+def test_transient_neo4j_failures_are_503_with_retry_after(make_client, error):
+    response = _failing_with(make_client, error)
+    assert_error(response, 503, "neo4j_unavailable")
+    assert "Retry-After" in response.headers

@@ -8,9 +8,9 @@ from importlib.metadata import version
 
 from fastapi import Depends, FastAPI
 
+from kgrec.api.deps import require_read_key
 from kgrec.api.errors import install_error_handlers
 from kgrec.api.neo4j_calls import open_api_driver
-from kgrec.api.deps import require_read_key
 from kgrec.api.routes import health, read_router, write_router
 from kgrec.api.settings import ApiSettings
 

@@ -23,13 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
-#: Driver errors that mean "Neo4j can't be reached right now" (down, restarting, pool exhausted),
-#: as opposed to a bug in a query: the client should retry later.
+#: Errors that mean "Neo4j can't serve this right now" (down, restarting, pool exhausted, or a
+#: transient failure such as a deadlock that outlasted the driver's retries), as opposed to a bug
+#: in a query: the client should retry later.
 NEO4J_UNAVAILABLE: tuple[type[Exception], ...] = (
     neo4j.exceptions.ServiceUnavailable,
     neo4j.exceptions.SessionExpired,
     neo4j.exceptions.ConnectionPoolError,
-    neo4j.exceptions.DatabaseUnavailable,
+    neo4j.exceptions.TransientError,
 )
 
 
@@ -104,7 +105,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _neo4j_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("Neo4j unavailable during %s %s: %s", request.method, request.url.path, exc)
-    return _respond(request, 503, "neo4j_unavailable", "the graph database is unreachable; retry later")
+    return _respond(request, 503, "neo4j_unavailable", "the graph database is unreachable or busy; retry later")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
