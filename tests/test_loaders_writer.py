@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -155,3 +157,17 @@ def test_cli_movielens_and_input_error_exit_code(clean_db, neo4j_database, tmp_p
     write(folder / "ratings.dat", "1::1193::x::978300760\n")
     assert main(["load", "movielens", str(folder), "--format", "1m", "--no-progress"]) == 2
     assert "ratings.dat, line 1, field 'rating'" in capsys.readouterr().err
+
+
+def test_cli_sample_loads_and_reloads_unchanged(clean_db, neo4j_database, capsys):
+    pytest.importorskip("kgrec.loaders.synthetic")
+    args = ["load", "sample", "--size", "600", "--no-progress", "--json", "--database", neo4j_database]
+    assert main(args) == 0
+    first = counts(clean_db, neo4j_database)
+    assert first["INTERACTED"] > 0 and first["User"] > 0 and first["SUBCATEGORY_OF"] > 0
+    before = snapshot(clean_db, neo4j_database)
+    capsys.readouterr()
+    assert main(args + ["--workers", "1", "--batch-size", "50"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert all(t["created"] == 0 and t["updated"] == 0 for t in summary["types"])
+    assert snapshot(clean_db, neo4j_database) == before
