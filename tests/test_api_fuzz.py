@@ -13,11 +13,9 @@ import hypothesis
 import pytest
 import schemathesis
 
-from kgrec.api.app import create_app
-from kgrec.api.settings import ApiSettings
 from kgrec.config import Neo4jSettings
 
-from api_fixtures import WRITE_KEY, build_app
+from api_fixtures import READ_KEY, WRITE_KEY, build_app
 from api_fixtures import api_graph  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.neo4j
@@ -25,24 +23,40 @@ pytestmark = pytest.mark.neo4j
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
-def _schema_only_app():
-    """The app, only to read its OpenAPI document at import time, before the test server (and
-    its password) exists; its driver is never used. The requests go to :func:`fuzz_app`."""
+BOUNDED = hypothesis.settings(max_examples=FUZZ_EXAMPLES, deadline=None,
+                              suppress_health_check=list(hypothesis.HealthCheck))
+KEYS = {"api_key": WRITE_KEY}
+GUARDED_KEYS = {"api_key": WRITE_KEY, "read_api_key": READ_KEY}
+
+
+def _schema(**keys: str):
+    """The OpenAPI document of an app with ``keys``, read at import time, before the test server
+    (and its password) exists; this app's driver is never used, requests go to a fixture's app.
+    Loaded eagerly: schemathesis' fixture-based lazy loading does not run under pytest 9."""
     nowhere = Neo4jSettings(uri="bolt://127.0.0.1:9", user="neo4j", password="unused", database="neo4j")
-    return create_app(ApiSettings(neo4j=nowhere))
+    return schemathesis.openapi.from_asgi("/openapi.json", build_app(nowhere, **keys))
 
 
-# Loaded eagerly: schemathesis' fixture-based lazy loading does not run under pytest 9.
-schema = schemathesis.openapi.from_asgi("/openapi.json", _schema_only_app())
+open_reads, guarded_reads = _schema(**KEYS), _schema(**GUARDED_KEYS)
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(neo4j_settings):
-    return build_app(neo4j_settings, api_key=WRITE_KEY)
+def open_app(neo4j_settings):
+    return build_app(neo4j_settings, **KEYS)
 
 
-@schema.parametrize()
-@hypothesis.settings(max_examples=FUZZ_EXAMPLES, deadline=None,
-                     suppress_health_check=list(hypothesis.HealthCheck))
-def test_api_conforms_to_its_schema(case, api_graph, fuzz_app):
-    case.call_and_validate(app=fuzz_app, headers={"X-API-Key": WRITE_KEY})
+@pytest.fixture(scope="module")
+def guarded_app(neo4j_settings):
+    return build_app(neo4j_settings, **GUARDED_KEYS)
+
+
+@open_reads.parametrize()
+@BOUNDED
+def test_api_conforms_to_its_schema(case, api_graph, open_app):
+    case.call_and_validate(app=open_app, headers={"X-API-Key": WRITE_KEY})
+
+
+@guarded_reads.parametrize()
+@BOUNDED
+def test_api_with_a_read_key_conforms_and_rejects_missing_keys(case, api_graph, guarded_app):
+    case.call_and_validate(app=guarded_app, headers={"X-API-Key": READ_KEY})
