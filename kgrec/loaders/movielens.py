@@ -11,7 +11,7 @@ format      files (in one folder)                                 text
 Genres become ``Category`` nodes whose id and name is the genre ("Action"); the placeholders
 "unknown" (100k) and "(no genres listed)" (latest) are not categories. Tags (latest) become
 ``Tag`` entities linked by ``(:Item)-[:HAS_TAG]->(:Tag)``; the tag's id is its text in lower
-case (so "Funny" and "funny" are one tag), its name the first spelling seen. Ratings are both
+case (so "Funny" and "funny" are one tag), its name the last spelling seen. Ratings are both
 ``rating`` and ``weight``; timestamps are ``ts``. Errors name the MovieLens file and its line.
 """
 

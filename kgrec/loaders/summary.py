@@ -38,8 +38,11 @@ class LoadSummary:
     seconds: float = 0.0
 
     def get(self, name: str) -> TypeSummary:
-        """The summary of label or relationship type ``name``."""
-        return next(t for t in self.types if t.name == name)
+        """The summary of label or relationship type ``name`` (KeyError if nothing was loaded)."""
+        for summary in self.types:
+            if summary.name == name:
+                return summary
+        raise KeyError(f"nothing of type {name!r} was loaded; loaded: {[t.name for t in self.types]}")
 
     def as_dict(self) -> dict:
         """JSON-ready form (the CLI prints it)."""

@@ -45,7 +45,7 @@ INTERACTION_KEYS = ("weight", "rating", "ts")
 
 
 class LoadError(RuntimeError):
-    """A batch failed in Neo4j. It was rolled back; the batches before it are committed."""
+    """A batch failed in Neo4j. It was rolled back; batches that finished are committed."""
 
 
 def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | None = None,
@@ -96,7 +96,7 @@ def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | No
     interactions = graph.interactions
     writer.relationships(INTERACTED, USER, interactions["user_id"], ITEM, interactions["item_id"],
                          props=interactions.reindex(columns=list(INTERACTION_KEYS)))
-    rejected = dict(Counter(r.table for r in getattr(graph, "rejects", [])))
+    rejected = dict(Counter(r.table for r in graph.rejects))
     types = [summary for summary in writer.summaries.values() if summary.rows]
     return LoadSummary(types, rejected, perf_counter() - started)
 
