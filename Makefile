@@ -34,8 +34,10 @@ demo: $(STAMP)
 test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
 
+# Every benchmark at one size (smoke | medium | full | N interactions); report in bench/results/.
+SIZE ?= smoke
 bench: $(STAMP)
-	$(KGREC) bench --size smoke
+	$(PY) bench/run_all.py --size $(SIZE)
 
 clean-venv:
 	rm -rf $(VENV)
