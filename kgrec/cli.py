@@ -58,13 +58,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from kgrec.config import ConfigurationError
     from kgrec.graph_schema import UnsafeIdentifierError
 
-    errors: list[type[BaseException]] = [ConfigurationError, UnsafeIdentifierError]
-    try:
-        from kgrec.loaders.errors import InputError  # type: ignore[import-not-found]
-        errors.append(InputError)
-    except ImportError:
-        pass
-    return tuple(errors)
+    from kgrec.loaders.errors import InputError
+    from kgrec.loaders.writer import LoadError
+
+    return (ConfigurationError, UnsafeIdentifierError, InputError, LoadError)
 
 
 if __name__ == "__main__":
