@@ -155,3 +155,13 @@ def test_bad_options():
         read_dataframes(users=pd.DataFrame({"id": ["u"]}), on_error="ignore")
     with pytest.raises(ValueError, match="on_unknown"):
         read_dataframes(users=pd.DataFrame({"id": ["u"]}), on_unknown="guess")
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path):
+    from kgrec.loaders import read_csv_graph, read_parquet_graph
+    from kgrec.loaders.errors import InputError
+
+    with pytest.raises(InputError, match=r"nope\.csv.*the interactions file does not exist"):
+        read_csv_graph(interactions=tmp_path / "nope.csv")
+    with pytest.raises(InputError, match=r"nope\.parquet.*the users file does not exist"):
+        read_parquet_graph(users=tmp_path / "nope.parquet")

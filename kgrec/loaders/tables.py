@@ -87,6 +87,7 @@ def read_csv_table(path: str | Path, name: str, *, spec: TableSpec | None = None
         InputError: malformed CSV, wrong encoding, or a missing required column.
     """
     source = str(path)
+    _require_file(path, name)
     data: str | Path | io.BytesIO = path
     parse_sep = sep
     if len(sep) > 1:
@@ -122,7 +123,14 @@ def read_csv_table(path: str | Path, name: str, *, spec: TableSpec | None = None
 
 def read_parquet_table(path: str | Path, name: str, *, columns: ColumnMap | None = None) -> Table:
     """Read one Parquet file as table ``name``; rows are counted from 1 in error messages."""
+    _require_file(path, name)
     return frame_table(pd.read_parquet(path), name, source=str(path), columns=columns)
+
+
+def _require_file(path: str | Path, name: str) -> None:
+    """A missing or unreadable input is the user's to fix: say which file, not a traceback."""
+    if not Path(path).is_file():
+        raise InputError(str(path), 0, WHOLE_ROW, f"the {name} file does not exist (or is not a file)")
 
 
 def frame_table(frame: pd.DataFrame, name: str, *, source: str | None = None,
