@@ -1,0 +1,127 @@
+"""Engine without a database: graph builder, split, metrics, baselines, attention layer, model API."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from kgrec.engine.graph import INTERACTION_KEY, build_hetero_data, columns_from_tabular, flatten
+from kgrec.engine.metrics import evaluate
+from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
+from kgrec.engine.models.ease import EASE
+from kgrec.engine.models.item_knn import ItemKNN
+from kgrec.engine.models.popularity import Popularity
+from kgrec.engine.split import temporal_split
+from kgrec.engine.train import KGATTask, TrainConfig, fit
+from kgrec.engine.evaluate import validation_ndcg
+from kgrec.loaders.synthetic import generate_sample
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="module")
+def columns():
+    return columns_from_tabular(generate_sample(n_users=150, seed=0))
+
+
+def test_hetero_data_shapes_and_id_maps(columns):
+    data = build_hetero_data(columns)
+    assert set(data.node_types) == {"User", "Item", "Category", "Person", "Tag"}
+    users, items = columns.edges[INTERACTION_KEY]
+    store = data["User", "INTERACTED", "Item"]
+    assert store.edge_index.shape == (2, len(users)) and store.ts.shape == (len(users),)
+    assert data["Item"].num_nodes == len(columns.node_ids["Item"])
+    assert list(columns.node_ids["User"]) == sorted(columns.node_ids["User"])
+    assert columns.index_of("User", [columns.node_ids["User"][7], "nobody"]).tolist() == [7, -1]
+    flat = flatten(columns)
+    assert flat.edge_index.shape[1] == 2 * sum(len(h) for h, _ in columns.edges.values())
+    assert torch.all(flat.edge_index[1][1:] >= flat.edge_index[1][:-1])  # CSR order
+    assert int(flat.ptr[-1]) == flat.edge_index.shape[1]
+
+
+def test_temporal_split_has_no_leakage(columns):
+    split = temporal_split(columns)
+    assert not (split.train & split.test).any() and not (split.val & split.test).any()
+    assert (split.train | split.val | split.test).all()
+    ts = columns.edge_attrs[INTERACTION_KEY]["ts"]
+    for user in range(0, split.num_users, 13):
+        mine = split.users == user
+        if split.test[mine].any():
+            assert ts[mine & split.test].min() >= ts[mine & ~split.test].max()
+            assert split.test[mine].sum() == int(np.ceil(0.2 * mine.sum()))
+        if split.val[mine].any():
+            assert ts[mine & split.val].min() >= ts[mine & split.train].max()
+    train_cols = split.fit_columns(columns, split.train)
+    assert len(train_cols.edges[INTERACTION_KEY][0]) == split.train.sum()
+
+
+def test_metrics_on_hand_made_example():
+    known = sp.csr_matrix(np.array([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], np.float32))
+    held = sp.csr_matrix(np.array([[0, 1, 0, 0, 1], [0, 0, 1, 0, 0]], np.float32))
+    scores = np.array([[9.0, 5, 4, 3, 1], [1, 2, 3, 4, 5]])  # user 0: ranking 1,2,3,4 (0 excluded)
+    m = evaluate(lambda users: scores[users], known, held, ks=(1, 2))
+    # user 0: hit at rank 1 (item 1) -> recall@1 1/2, ndcg@1 1; user 1: item 2 at rank 3 -> misses
+    assert m["recall@1"] == pytest.approx((0.5 + 0) / 2)
+    assert m["ndcg@1"] == pytest.approx(0.5)
+    assert m["hit_rate@2"] == pytest.approx(0.5)
+    assert m["ndcg@2"] == pytest.approx((1 / (1 + 1 / np.log2(3))) / 2)
+    assert m["coverage@1"] == pytest.approx(2 / 5)  # items 1 and 4 shown
+
+
+def test_ease_and_item_knn_sanity():
+    x = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]], np.float32))
+    ease = EASE(lambda_reg=0.5).fit(x)
+    assert np.allclose(np.diag(ease.weights), 0)
+    assert ease.score(sp.csr_matrix(np.array([[1, 0, 0, 0]], np.float32)))[0].argmax() == 1
+    knn = ItemKNN(k=1).fit(x)
+    assert knn.similarity[0, 1] == pytest.approx(1.0) and knn.similarity[0, 2] == 0
+    assert Popularity().fit(x).score(x[:1])[0].tolist() == [3, 3, 2, 2]
+
+
+def test_attention_is_a_distribution_per_destination_and_has_gradients():
+    torch.manual_seed(0)
+    conv = KnowledgeAttentionConv(8, num_relations=3)
+    x = torch.randn(6, 8, requires_grad=True)
+    edge_index = torch.tensor([[1, 2, 3, 4, 5, 0, 0], [0, 0, 0, 1, 1, 2, 5]])
+    edge_type = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    out, alpha = conv(x, edge_index, edge_type)
+    assert out.shape == (6, 8) and alpha.shape == (7,)
+    assert ((alpha >= 0) & (alpha <= 1)).all()
+    sums = torch.zeros(6).index_add(0, edge_index[1], alpha)
+    assert torch.allclose(sums[[0, 1, 2, 5]], torch.ones(4))
+    out.sum().backward()
+    assert x.grad.abs().sum() > 0 and conv.rel_weight.grad.abs().sum() > 0 and conv.rel_emb.grad.abs().sum() > 0
+
+
+def test_kgat_trains_resumes_and_scores_edited_histories(columns, tmp_path):
+    split = temporal_split(columns)
+    train_cols = split.fit_columns(columns, split.train)
+    config = TrainConfig(epochs=2, dim=16, seed=1, batch_size=512)
+    task = KGATTask(train_cols, config)
+    result = fit(task, train_cols, lambda s: validation_ndcg(s, split), config, checkpoint_dir=tmp_path)
+    assert result.epochs_run == 2 and (tmp_path / "last.pt").exists()
+    # resuming a finished run with more epochs continues from epoch 2
+    more = TrainConfig(epochs=3, dim=16, seed=1, batch_size=512)
+    task2 = KGATTask(train_cols, more)
+    resumed = fit(task2, train_cols, lambda s: validation_ndcg(s, split), more, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.epochs_run == 3 and len(resumed.history) == 3
+
+    frozen = task2.freeze().frozen
+    layers, attention = task2.model.propagate_all(task2.graph, max_edges=500)  # chunked == whole
+    whole, attention_whole = task2.model.propagate_all(task2.graph)
+    assert torch.allclose(layers[-1], whole[-1], atol=1e-5) and torch.allclose(attention, attention_whole, atol=1e-6)
+    sums = torch.zeros(task2.graph.num_nodes).index_add(0, task2.graph.edge_index[1], attention)
+    has_in = task2.graph.ptr[1:] > task2.graph.ptr[:-1]
+    assert torch.allclose(sums[has_in], torch.ones(int(has_in.sum())), atol=1e-5)
+
+    # the history-based user equals the propagated user for the training history
+    train = split.matrix(split.train)
+    user = 4
+    history = train[user].indices
+    scores = frozen.score_history(user, history)
+    rep = torch.stack([x[task2.user_offset + user] for x in frozen.layers]).mean(0)
+    assert torch.allclose(scores, frozen.item_representations @ rep, atol=1e-5)
+    # deleting an interaction changes the scores without retraining
+    edited = frozen.score_history(user, history[1:])
+    assert not torch.allclose(scores, edited)
+    assert frozen.score_history(-1, history).shape == (len(columns.node_ids["Item"]),)
