@@ -90,7 +90,7 @@ class KGAT(torch.nn.Module):
         """
         was_training = self.training
         self.eval()
-        x = self.embedding.weight
+        x = self.embedding.weight.detach()
         outputs, attention = [x], torch.zeros(graph.edge_index.size(1))
         bounds = _chunks(graph.ptr, max_edges)
         for conv in self.convs:
