@@ -29,19 +29,24 @@ RESERVED_LABELS = frozenset({MODEL})
 
 _LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]{0,63}$")
 _REL_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 class UnsafeIdentifierError(ValueError):
     """A label or relationship type that is not allowed to reach Cypher text."""
 
 
-def check_label(name: str, *, where: str = "label") -> str:
+def check_label(name: str, *, where: str = "label", allow_reserved: bool = False) -> str:
     """Return ``name`` if it is a safe node label (``CamelCase`` letters, digits, ``_``).
+
+    ``allow_reserved`` is for kgrec's own queries, which may name its reserved labels; names
+    that come from data never may.
 
     Raises:
         UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
     """
-    if not isinstance(name, str) or not _LABEL_PATTERN.match(name) or name in RESERVED_LABELS:
+    reserved = name in RESERVED_LABELS and not allow_reserved
+    if not isinstance(name, str) or not _LABEL_PATTERN.match(name) or reserved:
         raise UnsafeIdentifierError(
             f"{where}: {name!r} is not an allowed node label; use a name matching "
             f"{_LABEL_PATTERN.pattern} (e.g. Person, Tag) other than {sorted(RESERVED_LABELS)}"
@@ -49,18 +54,28 @@ def check_label(name: str, *, where: str = "label") -> str:
     return name
 
 
-def check_rel_type(name: str, *, where: str = "relation") -> str:
+def check_rel_type(name: str, *, where: str = "relation", allow_reserved: bool = False) -> str:
     """Return ``name`` if it is a safe relationship type (``UPPER_SNAKE_CASE``).
+
+    ``allow_reserved`` is for kgrec's own queries (see :func:`check_label`).
 
     Raises:
         UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
     """
-    if not isinstance(name, str) or not _REL_TYPE_PATTERN.match(name) or name in RESERVED_RELATIONS:
+    reserved = name in RESERVED_RELATIONS and not allow_reserved
+    if not isinstance(name, str) or not _REL_TYPE_PATTERN.match(name) or reserved:
         raise UnsafeIdentifierError(
             f"{where}: {name!r} is not an allowed relationship type; use a name matching "
             f"{_REL_TYPE_PATTERN.pattern} (e.g. DIRECTED_BY, HAS_TAG) other than "
             f"{sorted(RESERVED_RELATIONS)}"
         )
+    return name
+
+
+def check_name(name: str, *, where: str = "name") -> str:
+    """Return ``name`` if it is a safe index or property name (``lower_snake_case``)."""
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise UnsafeIdentifierError(f"{where}: {name!r} is not an allowed name; use {_NAME_PATTERN.pattern}")
     return name
 
 
@@ -99,8 +114,3 @@ class TabularGraph:
             {"head_label": [], "head_id": [], "relation": [], "tail_label": [], "tail_id": []}, dtype=str
         )
     )
-
-#: Names of the vector indexes the engine creates on ``embedding`` (cosine similarity); the
-#: query library's live-recommendation and similar-item queries use them by these names.
-ITEM_VECTOR_INDEX = "item_embedding"
-USER_VECTOR_INDEX = "user_embedding"

@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from kgrec.api.app import create_app
 from kgrec.api.settings import ApiSettings
 from kgrec.config import Neo4jSettings
-from kgrec.graph_schema import ITEM_VECTOR_INDEX
 
 WRITE_KEY = "test-write-key"
 READ_KEY = "test-read-key"
@@ -48,6 +47,8 @@ CREATE (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, ts: 1700000000, attention: 0
        (u2)-[:INTERACTED {weight: 3.0, rating: 3.0, attention: 0.5}]->(tenet),
        (u3)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 1.0}]->(airplane)
 CREATE (:Model {version: 'v2', active: true, trained_at: datetime('2026-11-01T10:00:00Z'),
+                embedding_property: 'embedding', attention_property: 'attention',
+                item_index: 'item_embedding', user_index: 'user_embedding',
                 params: '{"dim": 4}', metrics: '{"ndcg@10": 0.42}'}),
        (:Model {version: 'v1', active: false})
 CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.93}]->(inception),
@@ -62,7 +63,7 @@ CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.93}]->(inception),
 def api_graph(clean_db: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
     clean_db.execute_query(GRAPH, database_=neo4j_database)
     clean_db.execute_query(
-        f"CREATE VECTOR INDEX {ITEM_VECTOR_INDEX} IF NOT EXISTS FOR (i:Item) ON i.embedding "
+        "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
         "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
         database_=neo4j_database)
     clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)

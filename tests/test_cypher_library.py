@@ -13,7 +13,6 @@ import pytest
 
 from kgrec import cypher
 from kgrec.cypher import library
-from kgrec.graph_schema import ITEM_VECTOR_INDEX
 
 pytestmark = pytest.mark.neo4j
 
@@ -142,5 +141,3 @@ def test_every_query_file_documents_its_parameters():
         assert re.match(rf"// {entry.name[:-7]}\b", header), f"{entry.name}: header must start with its name"
         for param in set(re.findall(r"\$([a-z_]+)", text)):
             assert f"${param}" in header, f"{entry.name}: ${param} is not documented"
-        if "queryNodes" in text:
-            assert f"'{ITEM_VECTOR_INDEX}'" in text

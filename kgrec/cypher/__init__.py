@@ -3,8 +3,9 @@
 The files are the public interface for Cypher users (pasteable into Neo4j Browser) and the only
 place kgrec keeps query text. Values always travel as parameters (``$name``). A few internal
 queries need a label or relationship type that comes from data, which Cypher cannot take as a
-parameter; those files write it as ``{{label:NAME}}`` or ``{{rel:NAME}}`` and :func:`render`
-fills it in only after the value passed the allow-list checks in :mod:`kgrec.graph_schema`.
+parameter; those files write it as ``{{label:NAME}}``, ``{{rel:NAME}}`` or ``{{name:NAME}}`` (an
+index name in DDL) and :func:`render` fills it in only after the value passed the allow-list
+checks in :mod:`kgrec.graph_schema`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from kgrec.graph_schema import check_label, check_rel_type
+from kgrec.graph_schema import check_label, check_name, check_rel_type
 
-_PLACEHOLDER = re.compile(r"\{\{(label|rel):([a-z_]+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(label|rel|name):([a-z_]+)\}\}")
 
 
 class QueryNotFoundError(LookupError):
@@ -34,10 +35,11 @@ def load(name: str) -> str:
 
 
 def render(name: str, **identifiers: str) -> str:
-    """Return query ``name`` with its ``{{label:x}}`` / ``{{rel:x}}`` slots filled.
+    """Return query ``name`` with its ``{{label:x}}`` / ``{{rel:x}}`` / ``{{name:x}}`` slots filled.
 
-    Every slot must be given, and every value is checked against the label or relationship-type
-    pattern first, so data can never inject Cypher.
+    Every slot must be given, and every value is checked against the label, relationship-type
+    or name pattern first, so data can never inject Cypher. kgrec's reserved names (INTERACTED,
+    Model, ...) are allowed here: whether data may use them is the loaders' check.
 
     Example:
         >>> render("load_entities", label="Person")  # doctest: +SKIP
@@ -49,6 +51,10 @@ def render(name: str, **identifiers: str) -> str:
         if slot not in identifiers:
             raise KeyError(f"query {name!r} needs identifier {slot!r}")
         value = identifiers[slot]
-        return check_label(value, where=slot) if kind == "label" else check_rel_type(value, where=slot)
+        if kind == "label":
+            return check_label(value, where=slot, allow_reserved=True)
+        if kind == "rel":
+            return check_rel_type(value, where=slot, allow_reserved=True)
+        return check_name(value, where=slot)
 
     return _PLACEHOLDER.sub(fill, text)

@@ -19,6 +19,8 @@
 // Weight = attention(u->i) * cosine(i, r) * product of the other edges' attention: how much the
 // user's item i shapes the user's representation, how close i is to r in the model's space, and
 // how much the connecting edges mattered. Missing attention on the connecting edges counts as 1.
+// Attention and embeddings are read from the properties the active :Model names
+// (m.attention_property, m.embedding_property), so a query never mixes two model versions.
 //
 // Cost stays bounded on big graphs: every shape expands from the user's own items and reaches
 // the target item only through existence checks between bound nodes; co-interacting users are
@@ -50,7 +52,7 @@ CALL (u, m) {
   WHERE rec.model = m.version
   RETURN r, rec.rank AS rank
 }
-CALL (u, r, seen) {
+CALL (u, r, seen, m) {
   CALL (u, r, seen) {
     UNWIND seen AS a
     WITH u, r, a, endNode(a) AS i
@@ -77,8 +79,9 @@ CALL (u, r, seen) {
     RETURN p, a, i, 'category_hierarchy' AS shape
   }
   WITH p, shape,
-       coalesce(a.attention, 0.0) * coalesce(vector.similarity.cosine(i.embedding, r.embedding), 0.0)
-         * reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x.attention, 1.0)) AS weight
+       coalesce(a[m.attention_property], 0.0)
+         * coalesce(vector.similarity.cosine(i[m.embedding_property], r[m.embedding_property]), 0.0)
+         * reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x[m.attention_property], 1.0)) AS weight
   RETURN p, shape, weight
   ORDER BY weight DESC, length(p)
   LIMIT toInteger($paths)
@@ -87,5 +90,5 @@ RETURN r.id AS item_id, rank, shape, weight,
        CASE WHEN $draw THEN p END AS path,
        [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.title, n.name, n.id)}] AS nodes,
        [x IN relationships(p) | {type: type(x), start: startNode(x).id, end: endNode(x).id,
-                                 attention: x.attention, rating: x.rating}] AS relationships
+                                 attention: x[m.attention_property], rating: x.rating}] AS relationships
 ORDER BY rank, item_id, weight DESC

@@ -1,20 +1,22 @@
 // live_recommendations — nearest items to the user's embedding through the vector index,
-// excluding items the user already interacted with. For users whose materialised
+// excluding items the user already interacted with. The active :Model names the index and
+// the embedding property. For users whose materialised
 // RECOMMENDED list is stale (new interactions since the last training).
 //
 // Returns: item_id, title, score (the index's cosine similarity in [0, 1]), rank.
 //
 // Parameters:
-//   $user_id  string   the user (must have an `embedding`)
+//   $user_id  string   the user (must have an embedding from the active model)
 //   $k        integer  how many
 //
 // In Neo4j Browser:
 //   :param user_id => 'u1'
 //   :param k => 10
+MATCH (m:Model {active: true})
 MATCH (u:User {id: $user_id})
-WHERE u.embedding IS NOT NULL
-WITH u, COUNT { (u)-[:INTERACTED]->() } AS seen
-CALL db.index.vector.queryNodes('item_embedding', toInteger($k) + seen, u.embedding) YIELD node AS i, score
+WHERE u[m.embedding_property] IS NOT NULL
+WITH m, u, COUNT { (u)-[:INTERACTED]->() } AS seen
+CALL db.index.vector.queryNodes(m.item_index, toInteger($k) + seen, u[m.embedding_property]) YIELD node AS i, score
 WHERE NOT (u)-[:INTERACTED]->(i)
 WITH i, score
 ORDER BY score DESC

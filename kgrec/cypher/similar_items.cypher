@@ -1,5 +1,6 @@
 // similar_items — items nearest to an item in the model's embedding space (vector index),
-// each with the categories and knowledge entities both items link to.
+// each with the categories and knowledge entities both items link to. The active :Model names
+// the index and the embedding property.
 //
 // Returns: item_id, title, similarity (cosine in [0, 1]), shared (list of {label, id, name}).
 //
@@ -10,9 +11,10 @@
 // In Neo4j Browser:
 //   :param item_id => 'i1'
 //   :param k => 10
+MATCH (m:Model {active: true})
 MATCH (i:Item {id: $item_id})
-WHERE i.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('item_embedding', toInteger($k) + 1, i.embedding) YIELD node AS other, score
+WHERE i[m.embedding_property] IS NOT NULL
+CALL db.index.vector.queryNodes(m.item_index, toInteger($k) + 1, i[m.embedding_property]) YIELD node AS other, score
 WHERE other <> i
 WITH i, other, score
 ORDER BY score DESC

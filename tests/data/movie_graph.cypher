@@ -19,6 +19,8 @@ CREATE (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.7}]->(alien),
        (u2)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.5}]->(dune),
        (u3)-[:INTERACTED {weight: 3.0, rating: 3.0, attention: 1.0}]->(alien)
 CREATE (:Model {version: 'v2', active: true, trained_at: datetime('2026-11-01T10:00:00Z'),
+                embedding_property: 'embedding', attention_property: 'attention',
+                item_index: 'item_embedding', user_index: 'user_embedding',
                 params: '{"dim": 4}', metrics: '{"ndcg@20": 0.5}'}),
        (:Model {version: 'v1', active: false})
 CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.9}]->(dune),

@@ -1,0 +1,216 @@
+"""Writing what a trained model learned back into Neo4j, so that a version switch is atomic.
+
+What is written (DESIGN.md): an embedding on every node the model embeds, a vector index on
+``:Item`` and ``:User`` embeddings, the learned attention on every relationship the model
+attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
+``(:Model)`` node with version, parameters, metrics and ``active``.
+
+**Two property slots.** Rewriting a million relationships cannot happen in one transaction
+(on a small heap), so a model is written beside the active one, not over it: embeddings and
+attention live in slot properties ``embedding_a`` / ``attention_a`` or ``embedding_b`` /
+``attention_b`` with one vector index per slot (``item_embedding_a`` ...). A new model is
+written into the slot the active model does not use, with its RECOMMENDED edges tagged by its
+version, while its ``:Model`` node stays inactive; then one small transaction flips
+``active``. The ``:Model`` node names its properties and indexes (``embedding_property``,
+``attention_property``, ``item_index``, ``user_index``) and every query reads them through the
+active model — so a query sees the old model or the new one, never a mix. A run that dies
+before the flip leaves the previous model serving; its leftovers are removed by the next run.
+After the flip, the retired model's edges, node and slot properties are removed.
+
+Example:
+    >>> write_model(driver, "neo4j", columns, output)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import neo4j
+import numpy as np
+from tqdm import tqdm
+
+from kgrec import cypher
+from kgrec.engine.graph import EdgeKey, GraphColumns
+from kgrec.graph_schema import ITEM, USER
+
+log = logging.getLogger(__name__)
+
+SLOTS = ("a", "b")
+
+
+@dataclass
+class ModelOutput:
+    """Everything a trained model hands to the write-back, aligned with a :class:`GraphColumns`.
+
+    Attributes:
+        version: the new model version (unique).
+        embeddings: label -> (nodes of that label, dim) array, rows in ``columns.node_ids`` order.
+        attention: relationship key -> (relationships,) values in [0, 1], in ``columns.edges`` order.
+        top_items: (users, K) item indices per user in ``columns.node_ids["User"]`` order, best
+            first; -1 pads a shorter list.
+        top_scores: (users, K) the matching scores.
+        params, metrics: JSON-serialisable provenance stored on the ``:Model`` node.
+    """
+
+    version: str
+    embeddings: dict[str, np.ndarray]
+    attention: dict[EdgeKey, np.ndarray]
+    top_items: np.ndarray
+    top_scores: np.ndarray
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SlotNames:
+    """Property and index names of one slot."""
+
+    slot: str
+
+    @property
+    def embedding_property(self) -> str:
+        return f"embedding_{self.slot}"
+
+    @property
+    def attention_property(self) -> str:
+        return f"attention_{self.slot}"
+
+    def index(self, label: str) -> str:
+        return f"{label.lower()}_embedding_{self.slot}"
+
+    def as_model_props(self) -> dict[str, str]:
+        return {"slot": self.slot, "embedding_property": self.embedding_property,
+                "attention_property": self.attention_property,
+                "item_index": self.index(ITEM), "user_index": self.index(USER)}
+
+
+@dataclass
+class WriteStats:
+    embeddings: int = 0
+    attention: int = 0
+    recommendations: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def embeddings_per_s(self) -> float:
+        return self.embeddings / self.seconds.get("embeddings", 0) if self.seconds.get("embeddings") else 0.0
+
+    @property
+    def attention_per_s(self) -> float:
+        return self.attention / self.seconds.get("attention", 0) if self.seconds.get("attention") else 0.0
+
+
+def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict], batch_size: int,
+           desc: str, progress: bool, **params) -> None:
+    """Each batch in its own write transaction (with the driver's retry)."""
+    with tqdm(total=len(rows), desc=desc, unit="rows", disable=not progress, leave=False) as bar:
+        for batch in _batches(rows, batch_size):
+            driver.execute_query(query, parameters_={"rows": list(batch), **params}, database_=database)
+            bar.update(len(batch))
+
+
+def active_slot(driver: neo4j.Driver, database: str) -> str | None:
+    records, _, _ = driver.execute_query(cypher.load("writeback_active_slot"), database_=database)
+    return records[0]["slot"] if records else None
+
+
+def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNames) -> None:
+    for label in (ITEM, USER):
+        driver.execute_query(cypher.render("writeback_drop_index", index=names.index(label)), database_=database)
+    with driver.session(database=database) as session:  # CALL IN TRANSACTIONS needs an implicit transaction
+        session.run(cypher.load("writeback_cleanup"), keep=keep, attention_property=names.attention_property,
+                    embedding_property=names.embedding_property).consume()
+
+
+def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, *,
+                batch_size: int = 5000, progress: bool = True) -> WriteStats:
+    """Write ``output`` into the free slot, then make it the active model (see the module doc)."""
+    stats = WriteStats()
+    current = active_slot(driver, database)
+    names = SlotNames("b" if current == "a" else "a")
+    previous = SlotNames(current) if current else None
+    keep = [output.version]
+    started = time.monotonic()
+    active = _active_version(driver, database)
+    _cleanup(driver, database, keep + ([active] if active else []), names)  # leftovers of a dead run
+    dim = int(next(iter(output.embeddings.values())).shape[1])
+    props = {**names.as_model_props(), "dim": dim, "params": json.dumps(output.params),
+             "metrics": json.dumps(output.metrics)}
+    driver.execute_query(cypher.load("writeback_model"), version=output.version, props=props, database_=database)
+    stats.seconds["prepare"] = time.monotonic() - started
+
+    started = time.monotonic()
+    for label, matrix in output.embeddings.items():
+        rows = [{"id": node_id, "embedding": vector}
+                for node_id, vector in zip(columns.node_ids[label].tolist(), np.asarray(matrix, dtype=np.float64).tolist())]
+        _write(driver, database, cypher.render("writeback_embeddings", label=label), rows, batch_size,
+               f"embedding {label}", progress, property=names.embedding_property)
+        stats.embeddings += len(rows)
+    stats.seconds["embeddings"] = time.monotonic() - started
+
+    started = time.monotonic()
+    for key, values in output.attention.items():
+        head_label, rel, tail_label = key
+        head, tail = columns.edges[key]
+        rows = _attention_rows(columns.node_ids[head_label][head], columns.node_ids[tail_label][tail], values)
+        _write(driver, database, cypher.render("writeback_attention", head=head_label, type=rel, tail=tail_label),
+               rows, max(1, batch_size // 5), f"attention {rel}", progress, property=names.attention_property)
+        stats.attention += len(values)
+    stats.seconds["attention"] = time.monotonic() - started
+
+    started = time.monotonic()
+    users = columns.node_ids[USER]
+    items = columns.node_ids[ITEM]
+    rows = []
+    for user, picks, scores in zip(users.tolist(), output.top_items, output.top_scores):
+        keep_mask = picks >= 0
+        rows.append({"user": user, "items": items[picks[keep_mask]].tolist(),
+                     "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist()})
+        stats.recommendations += int(keep_mask.sum())
+    rows = [r for r in rows if r["items"]]
+    _write(driver, database, cypher.load("writeback_recommended"), rows, max(1, batch_size // 10),
+           "RECOMMENDED", progress, version=output.version)
+    stats.seconds["recommended"] = time.monotonic() - started
+
+    started = time.monotonic()
+    for label in (ITEM, USER):
+        if label in output.embeddings:
+            driver.execute_query(cypher.render("writeback_vector_index", index=names.index(label), label=label,
+                                               property=names.embedding_property), dim=dim, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(600)", database_=database)
+    stats.seconds["vector_index"] = time.monotonic() - started
+
+    started = time.monotonic()
+    driver.execute_query(cypher.load("writeback_activate"), version=output.version, database_=database)
+    stats.seconds["activate"] = time.monotonic() - started
+    started = time.monotonic()
+    if previous:
+        _cleanup(driver, database, keep, previous)
+    stats.seconds["cleanup"] = time.monotonic() - started
+    log.info("model %s active: %d embeddings (%.0f/s), %d attention values (%.0f/s), %d recommendations",
+             output.version, stats.embeddings, stats.embeddings_per_s, stats.attention, stats.attention_per_s,
+             stats.recommendations)
+    return stats
+
+
+def _active_version(driver: neo4j.Driver, database: str) -> str | None:
+    records, _, _ = driver.execute_query(cypher.load("active_model"), database_=database)
+    return records[0]["version"] if records else None
+
+
+def _attention_rows(heads: np.ndarray, tails: np.ndarray, values: np.ndarray) -> list[dict]:
+    """One row per head node: ``{head, attention: {tail id: value}}``."""
+    order = np.argsort(heads, kind="stable")
+    heads, tails, values = heads[order], tails[order], np.asarray(values, dtype=np.float64)[order]
+    bounds = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1], True])
+    return [{"head": heads[start], "attention": dict(zip(tails[start:end].tolist(), values[start:end].tolist()))}
+            for start, end in zip(bounds[:-1], bounds[1:])]
