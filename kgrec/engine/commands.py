@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import time
-from dataclasses import asdict
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -79,29 +77,18 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from kgrec.engine.evaluate import validation_ndcg
-    from kgrec.engine.output import model_output
-    from kgrec.engine.split import temporal_split
-    from kgrec.engine.train import TASKS, fit, seed_everything
-    from kgrec.engine.writeback import write_model
+    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.engine.pipeline import NothingToTrainError, train_and_publish
 
-    if args.model != "kgat":
-        raise SystemExit("kgrec train writes attention back, which only the attention model (--model kgat) has; "
-                         "use `kgrec eval` to compare LightGCN")
     config = _config(args)
-    driver, database, columns = _pull()
-    try:
-        seed_everything(config.seed)
-        split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
-        train_columns = split.fit_columns(columns, split.train)
-        task = TASKS[config.model](train_columns, config)
-        result = fit(task, train_columns, lambda s: validation_ndcg(s, split), config,
-                     checkpoint_dir=args.checkpoint_dir, resume=args.resume)
-        version = time.strftime("kgat-%Y%m%dT%H%M%S")
-        output = model_output(task, columns, version, k=args.top_k, params=asdict(config),
-                              metrics={"val_ndcg@20": result.best_score, "best_epoch": result.best_epoch})
-        stats = write_model(driver, database, columns, output)
-        log.info("model %s active: %s", version, stats)
-    finally:
-        driver.close()
+    settings = Neo4jSettings.from_env()
+    with open_driver(settings) as driver:
+        try:
+            version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
+                                               checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+        except NothingToTrainError as exc:
+            raise SystemExit(f"kgrec: error: {exc}") from exc
+    print(f"model {version} active: val NDCG@20 {stats.train.best_score:.4f} (epoch {stats.train.best_epoch}), "
+          f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
+          f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
     return 0

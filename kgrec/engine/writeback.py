@@ -54,6 +54,9 @@ class ModelOutput:
             first; -1 pads a shorter list.
         top_scores: (users, K) the matching scores.
         params, metrics: JSON-serialisable provenance stored on the ``:Model`` node.
+        checkpoint: path of the saved model (:mod:`kgrec.engine.persist`), stored on the
+            ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
+            its own weights.
     """
 
     version: str
@@ -63,6 +66,7 @@ class ModelOutput:
     top_scores: np.ndarray
     params: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    checkpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     _cleanup(driver, database, keep + ([active] if active else []), names)  # leftovers of a dead run
     dim = int(next(iter(output.embeddings.values())).shape[1])
     props = {**names.as_model_props(), "dim": dim, "params": json.dumps(output.params),
-             "metrics": json.dumps(output.metrics)}
+             "metrics": json.dumps(output.metrics), "checkpoint": output.checkpoint}
     driver.execute_query(cypher.load("writeback_model"), version=output.version, props=props, database_=database)
     stats.seconds["prepare"] = time.monotonic() - started
 

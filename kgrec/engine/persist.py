@@ -1,0 +1,132 @@
+"""Trained models on disk, and the active model rebuilt from Neo4j for scoring.
+
+Neo4j holds what a model *produced* (embeddings, attention, RECOMMENDED edges); re-scoring an
+edited history — the explanation faithfulness tests (deletion, PN@K, PS@K) — needs the model
+*itself*. ``kgrec train`` therefore saves every published model to
+``$KGREC_HOME/models/<version>.pt`` (weights, :class:`~kgrec.engine.train.TrainConfig`, the
+graph's fingerprint) and records that path on the ``:Model`` node as ``checkpoint``, written
+before the atomic flip like every other property of the model.
+
+:func:`load_active` is the way back: it reads the active model's checkpoint path, pulls the
+graph, checks that the node sets are the ones the model was trained on (the node index space is
+"ids sorted per label", so any added or removed node shifts indices and would silently score the
+wrong nodes), and propagates the frozen weights over the pulled graph.
+
+Example (deletion test for user ``u1`` and item ``i42``):
+    >>> frozen, columns, version = load_active(driver, "neo4j")  # doctest: +SKIP
+    >>> user = columns.index_of("User", ["u1"])[0]  # doctest: +SKIP
+    >>> history = columns.edges[INTERACTION_KEY][1][columns.edges[INTERACTION_KEY][0] == user]  # doctest: +SKIP
+    >>> item = columns.index_of("Item", ["i42"])[0]  # doctest: +SKIP
+    >>> drop = frozen.score_history(user, history, [item]) - frozen.score_history(user, history[1:], [item])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import neo4j
+import torch
+
+from kgrec import cypher
+from kgrec.engine.graph import GraphColumns, flatten
+from kgrec.engine.models.kgat import FrozenKGAT
+from kgrec.engine.pull import pull_graph
+from kgrec.engine.train import KGATTask, TrainConfig
+from kgrec.neo4j_server.layout import default_home
+
+log = logging.getLogger(__name__)
+
+
+class ModelNotAvailableError(LookupError):
+    """There is no active model, or its checkpoint file cannot be read."""
+
+
+class GraphChangedError(ValueError):
+    """The graph's node sets differ from the ones the model was trained on."""
+
+
+def models_dir() -> Path:
+    """Where ``kgrec train`` keeps published models: ``$KGREC_HOME/models``."""
+    return default_home() / "models"
+
+
+def save_model(path: Path, task: KGATTask, config: TrainConfig, fingerprint: str, version: str) -> Path:
+    """Write the trained weights, the config and the graph fingerprint to ``path`` (atomically:
+    a reader never sees half a file). Returns the absolute path."""
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    torch.save({"version": version, "model": task.model.state_dict(), "config": dataclasses.asdict(config),
+                "fingerprint": fingerprint}, partial)
+    partial.replace(path)
+    return path
+
+
+def _config(saved: dict) -> TrainConfig:
+    """The saved config on CPU; keys a newer/older TrainConfig does not know are ignored."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = {k: v for k, v in saved.items() if k in known}
+    if "fanouts" in values:
+        values["fanouts"] = tuple(values["fanouts"])
+    return TrainConfig(**{**values, "device": "cpu"})
+
+
+def load_model(path: Path, columns: GraphColumns) -> FrozenKGAT:
+    """The model saved at ``path``, frozen over ``columns`` (which must have the node sets it was
+    trained on; raises :class:`GraphChangedError` otherwise)."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError as exc:
+        raise ModelNotAvailableError(f"model checkpoint {path} is missing; run `kgrec train` again") from exc
+    if saved["fingerprint"] != columns.fingerprint():
+        raise GraphChangedError(
+            f"model {saved['version']} was trained on another graph (node fingerprint {saved['fingerprint']}, "
+            f"now {columns.fingerprint()}): users, items or entities were added or removed since; "
+            "run `kgrec train` to publish a model of the current graph")
+    # The task builds the model exactly as training did, so the state_dict fits.
+    task = KGATTask(columns, _config(saved["config"]))
+    task.model.load_state_dict(saved["model"])
+    task.model.eval()
+    return task.freeze(flatten(columns)).frozen
+
+
+def load_active(driver: neo4j.Driver, database: str) -> tuple[FrozenKGAT, GraphColumns, str]:
+    """The active model, ready to score any (edited) user history, over the graph in Neo4j.
+
+    Args:
+        driver: an open driver.
+        database: the database holding the graph and the active ``:Model``.
+
+    Returns:
+        ``(frozen, columns, version)``:
+
+        - ``frozen`` — a :class:`~kgrec.engine.models.kgat.FrozenKGAT`:
+          ``frozen.score_history(user, history, items=None)`` scores items (indices) for user
+          index ``user`` given ``history`` (item indices), ``frozen.score_matrix(users, indptr,
+          items)`` scores all items for a batch of users given as CSR. With a user's full
+          history it reproduces the scores stored on its ``RECOMMENDED`` edges (when no
+          interaction was added since training).
+        - ``columns`` — the pulled :class:`~kgrec.engine.graph.GraphColumns`, the index space of
+          ``frozen``: ``columns.node_ids[label][i]`` is the id of index ``i`` (sorted ids),
+          ``columns.index_of(label, ids)`` the reverse; interactions are
+          ``columns.edges[INTERACTION_KEY]`` (user indices, item indices).
+        - ``version`` — the active model's version (``RECOMMENDED.model``).
+
+    Raises:
+        ModelNotAvailableError: no active model, or it has no readable checkpoint (models
+            published before checkpoints were recorded: train again).
+        GraphChangedError: nodes were added or removed since the model was trained.
+    """
+    records, _, _ = driver.execute_query(cypher.load("model_checkpoint"), database_=database,
+                                         routing_=neo4j.RoutingControl.READ)
+    if not records:
+        raise ModelNotAvailableError(f"no active model in database {database!r}; run `kgrec train` first")
+    version, checkpoint = records[0]["version"], records[0]["checkpoint"]
+    if not checkpoint:
+        raise ModelNotAvailableError(f"the active model {version} has no checkpoint recorded; run `kgrec train` again")
+    columns, _ = pull_graph(driver, database)
+    frozen = load_model(Path(checkpoint), columns)
+    log.info("loaded model %s from %s", version, checkpoint)
+    return frozen, columns, version

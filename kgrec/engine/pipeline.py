@@ -1,0 +1,119 @@
+"""Train and publish: pull the graph, train the attention model, save it, write it back active.
+
+One function, :func:`train_and_publish`, is what ``kgrec train`` runs and what the README demo
+(``kgrec demo``) calls, so the two can never drift apart.
+
+Example:
+    >>> from kgrec.engine.train import TrainConfig
+    >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(epochs=5))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import neo4j
+
+from kgrec.engine.evaluate import validation_ndcg
+from kgrec.engine.graph import INTERACTION_KEY
+from kgrec.engine.output import model_output
+from kgrec.engine.persist import models_dir, save_model
+from kgrec.engine.pull import PullStats, pull_graph
+from kgrec.engine.split import temporal_split
+from kgrec.engine.train import KGATTask, TrainConfig, TrainResult, fit, seed_everything
+from kgrec.engine.writeback import WriteStats, write_model
+
+log = logging.getLogger(__name__)
+
+
+class NothingToTrainError(ValueError):
+    """The database holds no interactions (or the config asks for a model kgrec cannot publish)."""
+
+
+@dataclass
+class PublishStats:
+    """What one :func:`train_and_publish` run did.
+
+    Attributes:
+        pull: nodes and relationships pulled, and how long it took.
+        train: best epoch, best validation NDCG@20, epochs run, per-epoch history.
+        write: what the write-back wrote, with seconds per phase (see :class:`WriteStats`).
+        checkpoint: the saved model (recorded on the ``:Model`` node as ``checkpoint``).
+        seconds: wall time per phase: ``pull``, ``train``, ``output``, ``write``.
+    """
+
+    pull: PullStats
+    train: TrainResult
+    write: WriteStats
+    checkpoint: Path
+    seconds: dict[str, float]
+
+
+def new_version(model: str = "kgat") -> str:
+    """A unique, sortable model version: ``kgat-20250101T120000-1a2b3c`` (two runs in the same
+    second must not share a version: the write-back keys everything on it)."""
+    return f"{model}-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, top_k: int = 20,
+                      checkpoint_dir: Path | None = None, resume: bool = False,
+                      progress: bool = True) -> tuple[str, PublishStats]:
+    """Pull the whole graph, train on it, and make the result the active model.
+
+    All interactions but a per-user temporal validation slice are trained on (the slice drives
+    early stopping); the published model then scores users from *all* their interactions. The
+    trained model is saved to ``$KGREC_HOME/models/<version>.pt`` before the write-back, which
+    switches the active model atomically (:func:`~kgrec.engine.writeback.write_model`).
+
+    Args:
+        driver: an open driver.
+        database: the database holding the graph.
+        config: hyper-parameters; only ``model="kgat"`` can be published (it has attention).
+        top_k: RECOMMENDED edges per user.
+        checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
+        resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
+        progress: progress bars during the write-back.
+
+    Returns:
+        ``(version, stats)``: the now-active model version and a :class:`PublishStats`.
+
+    Raises:
+        NothingToTrainError: no INTERACTED relationships, or a model without attention.
+    """
+    if config.model != "kgat":
+        raise NothingToTrainError(f"only the attention model (kgat) can be published, not {config.model!r}: "
+                                  "the write-back stores attention; compare other models with `kgrec eval`")
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    columns, pull_stats = pull_graph(driver, database)
+    seconds["pull"] = time.monotonic() - started
+    if len(columns.edges.get(INTERACTION_KEY, ((),))[0]) == 0:
+        raise NothingToTrainError(f"database {database!r} has no (:User)-[:INTERACTED]->(:Item) relationships; "
+                                  "load data first (kgrec load ...)")
+
+    started = time.monotonic()
+    seed_everything(config.seed)
+    split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
+    train_columns = split.fit_columns(columns, split.train)
+    task = KGATTask(train_columns, config)
+    result = fit(task, train_columns, lambda scorer: validation_ndcg(scorer, split), config,
+                 checkpoint_dir=checkpoint_dir, resume=resume)
+    seconds["train"] = time.monotonic() - started
+
+    started = time.monotonic()
+    version = new_version(config.model)
+    checkpoint = save_model(models_dir() / f"{version}.pt", task, config, columns.fingerprint(), version)
+    output = model_output(task, columns, version, k=top_k, params=asdict(config),
+                          metrics={"val_ndcg@20": result.best_score, "best_epoch": result.best_epoch})
+    output.checkpoint = str(checkpoint)
+    seconds["output"] = time.monotonic() - started
+
+    started = time.monotonic()
+    write_stats = write_model(driver, database, columns, output, progress=progress)
+    seconds["write"] = time.monotonic() - started
+    log.info("model %s active (checkpoint %s)", version, checkpoint)
+    return version, PublishStats(pull_stats, result, write_stats, checkpoint, seconds)
