@@ -1,8 +1,10 @@
 """Shared fixtures: one real Neo4j server per test session, a clean database per test.
 
-The server is kgrec's own local server (``KGREC_HOME``, ``KGREC_BOLT_PORT``), started here if it
-is not running and stopped at the end if this session started it. Set ``NEO4J_URI`` (and
-``NEO4J_PASSWORD``) to run the suite against another server instead, e.g. docker-compose's.
+The suite never touches the user's own local server (``kgrec neo4j start``): tests empty the
+database they use. It runs a second local server of its own, in ``$KGREC_HOME/test`` (sharing the
+downloaded jars) on the user's ports + 10000 (Bolt 17687, HTTP 17474 by default), started here
+if it is not running and stopped at the end if this session started it. Set ``NEO4J_URI`` (and
+``NEO4J_PASSWORD``) to run the suite against another server instead — it will be emptied.
 """
 
 from __future__ import annotations
@@ -23,10 +25,25 @@ from kgrec.neo4j_server.layout import ServerLayout
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
+TEST_PORT_OFFSET = 10_000
+
+
+def test_server_layout() -> ServerLayout:
+    """The suite's own server: ``$KGREC_HOME/test`` on the user's ports + 10000."""
+    user = ServerLayout.from_env()
+    home = user.home / "test"
+    home.mkdir(parents=True, exist_ok=True)
+    (user.home / "dist").mkdir(parents=True, exist_ok=True)
+    if not (home / "dist").exists():
+        (home / "dist").symlink_to(user.home / "dist")  # one download serves both servers
+    return ServerLayout(home=home, bolt_port=user.bolt_port + TEST_PORT_OFFSET,
+                        http_port=user.http_port + TEST_PORT_OFFSET)
+
+
 @pytest.fixture(scope="session")
 def neo4j_layout() -> Iterator[ServerLayout]:
     """The layout of the local server the suite uses (started on demand)."""
-    layout = ServerLayout.from_env()
+    layout = test_server_layout()
     if os.environ.get("NEO4J_URI"):
         yield layout
         return
@@ -39,7 +56,11 @@ def neo4j_layout() -> Iterator[ServerLayout]:
 
 @pytest.fixture(scope="session")
 def neo4j_settings(neo4j_layout: ServerLayout) -> Neo4jSettings:
-    return Neo4jSettings.from_env()
+    if os.environ.get("NEO4J_URI"):
+        return Neo4jSettings.from_env()
+    return Neo4jSettings(uri=neo4j_layout.bolt_uri, user="neo4j",
+                         password=neo4j_layout.password_file.read_text().strip(),
+                         database=os.environ.get("NEO4J_DATABASE") or "neo4j")
 
 
 @pytest.fixture(scope="session")
