@@ -1,4 +1,5 @@
-"""``kgrec train`` and ``kgrec eval``: the engine's commands (registered by :mod:`kgrec.cli`)."""
+"""The engine's commands (registered by :mod:`kgrec.cli`): ``kgrec train``, ``kgrec eval``,
+``kgrec recommend`` and ``kgrec export-recommendations``."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--sample", type=int, default=None, metavar="USERS",
                           help="evaluate on the synthetic sample with this many users instead of Neo4j")
     evaluate.set_defaults(func=_eval)
+
+    recommend = subparsers.add_parser("recommend", help="a user's recommendations from the active model",
+                                      description="The user's materialised top-K (RECOMMENDED edges of the active "
+                                                  "model); popular items of the user's categories, marked as a "
+                                                  "fallback, when the model has none for the user.")
+    recommend.add_argument("--user", required=True, help="user id")
+    recommend.add_argument("--k", type=int, default=10, help="how many (default %(default)s)")
+    recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    recommend.set_defaults(func=_recommend)
+
+    export = subparsers.add_parser("export-recommendations",
+                                   help="every recommendation of the active model as CSV (user_id,item_id,rank,score)")
+    export.add_argument("--out", type=Path, required=True, help="CSV file to write ('-' for standard output)")
+    export.set_defaults(func=_export)
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -91,4 +106,48 @@ def _train(args: argparse.Namespace) -> int:
     print(f"model {version} active: val NDCG@20 {stats.train.best_score:.4f} (epoch {stats.train.best_epoch}), "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.cypher import library
+
+    settings = Neo4jSettings.from_env()
+    with open_driver(settings) as driver:
+        if not library.user_exists(driver, settings.database, args.user):
+            raise SystemExit(f"kgrec: error: no user {args.user!r} in database {settings.database!r}")
+        recs = library.recommendations(driver, settings.database, args.user, k=args.k)
+        fallback = not recs
+        if fallback:
+            recs = library.fallback_recommendations(driver, settings.database, args.user, k=args.k)
+    if args.json:
+        print(json.dumps({"user_id": args.user, "fallback": fallback,
+                          "recommendations": [r.model_dump(exclude_none=True) for r in recs]}, indent=2))
+        return 0
+    if fallback:
+        print(f"FALLBACK: the active model has no recommendations for {args.user!r} (no trained model yet, or the "
+              "user is newer than it); most popular unseen items of the user's categories, then overall. "
+              "Score = number of interactions.")
+    else:
+        print(f"Recommendations for {args.user!r} from model {recs[0].model}:")
+    for rec in recs:
+        print(f"{rec.rank:>4}  {rec.score:>10.4f}  {rec.item_id}  {rec.title or ''}".rstrip())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import contextlib
+    import sys
+
+    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.engine.export import export_recommendations
+
+    settings = Neo4jSettings.from_env()
+    with open_driver(settings) as driver, contextlib.ExitStack() as files:
+        out = sys.stdout if str(args.out) == "-" else files.enter_context(args.out.open("w", newline=""))
+        stats = export_recommendations(driver, settings.database, out)
+    if stats.model is None:
+        log.warning("no active model: wrote the header only (run `kgrec train` first)")
+    log.info("wrote %d recommendations of model %s to %s", stats.rows, stats.model, args.out)
     return 0
