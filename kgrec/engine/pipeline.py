@@ -61,7 +61,7 @@ def new_version(model: str = "kgat") -> str:
 
 def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, top_k: int = 20,
                       checkpoint_dir: Path | None = None, resume: bool = False,
-                      progress: bool = True) -> tuple[str, PublishStats]:
+                      progress: bool = True, *, model_dir: Path | None = None) -> tuple[str, PublishStats]:
     """Pull the whole graph, train on it, and make the result the active model.
 
     All interactions but a per-user temporal validation slice are trained on (the slice drives
@@ -77,6 +77,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
         progress: progress bars during the write-back.
+        model_dir: where the trained model is saved (default ``$KGREC_HOME/models``).
 
     Returns:
         ``(version, stats)``: the now-active model version and a :class:`PublishStats`.
@@ -106,7 +107,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
 
     started = time.monotonic()
     version = new_version(config.model)
-    checkpoint = save_model(models_dir() / f"{version}.pt", task, config, columns.fingerprint(), version)
+    checkpoint = save_model((model_dir or models_dir()) / f"{version}.pt", task, config, columns.fingerprint(), version)
     output = model_output(task, columns, version, k=top_k, params=asdict(config),
                           metrics={"val_ndcg@20": result.best_score, "best_epoch": result.best_epoch})
     output.checkpoint = str(checkpoint)

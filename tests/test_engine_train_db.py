@@ -1,0 +1,165 @@
+"""``kgrec train`` end to end on the real server: what DESIGN.md promises is in the graph after a
+training run, the operational commands read it, and the saved model reproduces it.
+
+One small sample is loaded and trained once (a few epochs, through the same API as the CLI);
+each test then checks one promise in Cypher.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from kgrec.cli import main
+from kgrec.engine.graph import INTERACTION_KEY
+from kgrec.engine.persist import GraphChangedError, load_active
+from kgrec.engine.pipeline import train_and_publish
+from kgrec.engine.train import TrainConfig
+from kgrec.loaders import write_graph
+from kgrec.loaders.synthetic import generate_sample
+from conftest import wipe_database
+
+pytestmark = pytest.mark.neo4j
+TOP_K = 10
+
+
+def _rows(driver, database, query, **params):
+    records, _, _ = driver.execute_query(query, parameters_=params, database_=database)
+    return records
+
+
+def _one(driver, database, query, **params):
+    return _rows(driver, database, query, **params)[0][0]
+
+
+@pytest.fixture(scope="module")
+def published(neo4j_driver, neo4j_database, tmp_path_factory):
+    """A sample graph with one trained, published model: (driver, database, version, stats)."""
+    torch.set_num_threads(1)
+    wipe_database(neo4j_driver, neo4j_database)
+    write_graph(neo4j_driver, generate_sample(n_users=80, seed=11), database=neo4j_database, progress=False)
+    version, stats = train_and_publish(neo4j_driver, neo4j_database, TrainConfig(epochs=2, dim=16, seed=1),
+                                       top_k=TOP_K, progress=False, model_dir=tmp_path_factory.mktemp("models"))
+    return neo4j_driver, neo4j_database, version, stats
+
+
+@pytest.fixture
+def cli_env(monkeypatch, neo4j_settings):
+    """The ``kgrec`` command, run in-process, talks to the suite's server."""
+    for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
+                        ("NEO4J_PASSWORD", neo4j_settings.password), ("NEO4J_DATABASE", neo4j_settings.database)):
+        monkeypatch.setenv(name, value)
+
+
+def test_exactly_one_active_model_names_its_checkpoint(published):
+    driver, database, version, stats = published
+    rows = _rows(driver, database, "MATCH (m:Model {active: true}) RETURN m.version AS v, m.checkpoint AS c")
+    assert [(r["v"], r["c"]) for r in rows] == [(version, str(stats.checkpoint))]
+    assert Path(rows[0]["c"]).is_file()
+
+
+def test_vector_index_answers(published):
+    driver, database, _, _ = published
+    item = _one(driver, database, "MATCH (i:Item) RETURN i.id ORDER BY i.id LIMIT 1")
+    found = _rows(driver, database,
+                  "MATCH (m:Model {active: true}), (i:Item {id: $id}) "
+                  "CALL db.index.vector.queryNodes(m.item_index, 5, i[m.embedding_property]) YIELD node, score "
+                  "RETURN node.id AS id, score", id=item)
+    assert len(found) == 5 and found[0]["id"] == item
+    users = _one(driver, database,
+                 "MATCH (m:Model {active: true}), (u:User) WHERE u.id IS NOT NULL WITH m, u LIMIT 1 "
+                 "CALL db.index.vector.queryNodes(m.user_index, 3, u[m.embedding_property]) YIELD node "
+                 "RETURN count(node)")
+    assert users == 3
+
+
+def test_recommended_edges_of_the_active_version_exclude_seen_items(published):
+    driver, database, version, _ = published
+    per_user = _rows(driver, database,
+                     "MATCH (u:User)-[:INTERACTED]->() WITH DISTINCT u "
+                     "RETURN COUNT { (u)-[:RECOMMENDED {model: $v}]->() } AS n", v=version)
+    assert per_user and {r["n"] for r in per_user} == {TOP_K}
+    assert _one(driver, database, "MATCH ()-[r:RECOMMENDED]->() WHERE r.model <> $v RETURN count(r)", v=version) == 0
+    assert _one(driver, database, "MATCH (u:User)-[:RECOMMENDED]->(i:Item) WHERE (u)-[:INTERACTED]->(i) "
+                                  "RETURN count(*)") == 0
+
+
+def test_every_attended_relationship_has_attention_in_unit_interval(published):
+    driver, database, _, stats = published
+    row = _rows(driver, database,
+                "MATCH (m:Model {active: true}) MATCH ()-[r]->() WHERE type(r) <> 'RECOMMENDED' "
+                "WITH r[m.attention_property] AS a "
+                "RETURN count(*) AS total, count(a) AS present, min(a) AS low, max(a) AS high")[0]
+    assert row["total"] == row["present"] == stats.write.attention == stats.pull.relationships
+    assert 0.0 <= row["low"] and row["high"] <= 1.0
+
+
+def test_recommend_command(published, cli_env, capsys):
+    driver, database, version, _ = published
+    user = _one(driver, database, "MATCH (u:User)-[:RECOMMENDED]->() RETURN u.id ORDER BY u.id LIMIT 1")
+    assert main(["recommend", "--user", user, "--k", "5", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    stored = _rows(driver, database, "MATCH (:User {id: $u})-[r:RECOMMENDED]->(i) RETURN i.id AS id, r.score AS score "
+                                     "ORDER BY r.rank LIMIT 5", u=user)
+    assert not shown["fallback"]
+    assert [(r["item_id"], r["score"], r["model"]) for r in shown["recommendations"]] == [
+        (r["id"], r["score"], version) for r in stored]
+
+    driver.execute_query("CREATE (:User {id: 'newcomer'})", database_=database)
+    try:
+        assert main(["recommend", "--user", "newcomer", "--k", "3"]) == 0
+        text = capsys.readouterr().out
+        assert text.startswith("FALLBACK") and len(text.strip().splitlines()) == 4
+    finally:
+        driver.execute_query("MATCH (u:User {id: 'newcomer'}) DELETE u", database_=database)
+
+    with pytest.raises(SystemExit, match="no user 'nobody'"):
+        main(["recommend", "--user", "nobody"])
+
+
+def test_export_recommendations_matches_the_graph(published, cli_env, tmp_path):
+    driver, database, version, _ = published
+    out = tmp_path / "recs.csv"
+    assert main(["export-recommendations", "--out", str(out)]) == 0
+    with out.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["user_id", "item_id", "rank", "score"]
+    stored = _rows(driver, database, "MATCH (u:User)-[r:RECOMMENDED]->(i:Item) "
+                                     "RETURN u.id AS u, i.id AS i, r.rank AS rank, r.score AS score "
+                                     "ORDER BY u, rank")
+    assert [(u, i, int(rank), float(score)) for u, i, rank, score in rows[1:]] == [
+        (r["u"], r["i"], r["rank"], r["score"]) for r in stored]
+
+
+def test_load_active_reproduces_the_written_recommendations(published):
+    driver, database, version, _ = published
+    frozen, columns, loaded_version = load_active(driver, database)
+    assert loaded_version == version
+    users, items = columns.edges[INTERACTION_KEY]
+    for user in (0, len(columns.node_ids["User"]) // 2):
+        history = items[users == user]
+        scores = frozen.score_history(user, history)
+        scores[history] = -np.inf
+        best = torch.topk(scores, TOP_K)
+        stored = _rows(driver, database, "MATCH (:User {id: $u})-[r:RECOMMENDED {model: $v}]->(i) "
+                                         "RETURN i.id AS id, r.score AS score ORDER BY r.rank",
+                       u=columns.node_ids["User"][user], v=version)
+        assert list(columns.node_ids["Item"][best.indices.numpy()]) == [r["id"] for r in stored]
+        np.testing.assert_allclose(best.values.numpy(), [r["score"] for r in stored], rtol=1e-4, atol=1e-6)
+
+
+def test_load_active_refuses_a_graph_whose_nodes_changed(published):
+    driver, database, _, _ = published
+    driver.execute_query("CREATE (:Item {id: 'zz-new-item'})-[:IN_CATEGORY]->(:Category {id: 'zz-new-cat'})",
+                         database_=database)
+    try:
+        with pytest.raises(GraphChangedError, match="kgrec train"):
+            load_active(driver, database)
+    finally:
+        driver.execute_query("MATCH (n) WHERE n.id IN ['zz-new-item', 'zz-new-cat'] DETACH DELETE n",
+                             database_=database)
