@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import neo4j
@@ -108,18 +110,29 @@ class WriteStats:
         return self.attention / self.seconds.get("attention", 0) if self.seconds.get("attention") else 0.0
 
 
-def _batches(rows: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[list[dict]], total: int,
+           desc: str, progress: bool, workers: int, **params) -> None:
+    """Each batch in its own write transaction (with the driver's retry), ``workers`` at a time.
 
+    Why several in flight: most of a batch's time is the client packing floats and the server
+    decoding and storing them, on different cores; two transactions overlap the two. Batches
+    are built lazily (``batches`` is a generator), so at most ``workers`` of them exist as
+    Python lists at once. Nothing written here is visible to queries before the flip, so the
+    order in which batches commit does not matter.
+    """
+    def run(batch: list[dict]) -> int:
+        driver.execute_query(query, parameters_={"rows": batch, **params}, database_=database)
+        return len(batch)
 
-def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict], batch_size: int,
-           desc: str, progress: bool, **params) -> None:
-    """Each batch in its own write transaction (with the driver's retry)."""
-    with tqdm(total=len(rows), desc=desc, unit="rows", disable=not progress, leave=False) as bar:
-        for batch in _batches(rows, batch_size):
-            driver.execute_query(query, parameters_={"rows": list(batch), **params}, database_=database)
-            bar.update(len(batch))
+    with tqdm(total=total, desc=desc, unit="rows", disable=not progress, leave=False) as bar, \
+            ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[int]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(run, batch))
+            if len(pending) >= workers:
+                bar.update(pending.popleft().result())
+        while pending:
+            bar.update(pending.popleft().result())
 
 
 def active_slot(driver: neo4j.Driver, database: str) -> str | None:
@@ -136,8 +149,16 @@ def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNa
 
 
 def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, *,
-                batch_size: int = 5000, progress: bool = True) -> WriteStats:
-    """Write ``output`` into the free slot, then make it the active model (see the module doc)."""
+                batch_size: int = 5000, workers: int = 2, progress: bool = True) -> WriteStats:
+    """Write ``output`` into the free slot, then make it the active model (see the module doc).
+
+    Args:
+        batch_size: nodes per embedding transaction; attention goes in transactions of about
+            ``4 * batch_size`` relationships, RECOMMENDED in ``batch_size // 10`` users.
+        workers: embedding/attention transactions in flight at once (RECOMMENDED edges are
+            written one transaction at a time: creating them locks the shared item nodes, and
+            concurrent batches deadlock).
+    """
     stats = WriteStats()
     current = active_slot(driver, database)
     names = SlotNames("b" if current == "a" else "a")
@@ -154,20 +175,20 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
 
     started = time.monotonic()
     for label, matrix in output.embeddings.items():
-        rows = [{"id": node_id, "embedding": vector}
-                for node_id, vector in zip(columns.node_ids[label].tolist(), np.asarray(matrix, dtype=np.float64).tolist())]
-        _write(driver, database, cypher.render("writeback_embeddings", label=label), rows, batch_size,
-               f"embedding {label}", progress, property=names.embedding_property)
-        stats.embeddings += len(rows)
+        _write(driver, database, cypher.render("writeback_embeddings", label=label),
+               _embedding_batches(columns.node_ids[label], matrix, batch_size), len(matrix),
+               f"embedding {label}", progress, workers, property=names.embedding_property)
+        stats.embeddings += len(matrix)
     stats.seconds["embeddings"] = time.monotonic() - started
 
     started = time.monotonic()
     for key, values in output.attention.items():
         head_label, rel, tail_label = key
         head, tail = columns.edges[key]
-        rows = _attention_rows(columns.node_ids[head_label][head], columns.node_ids[tail_label][tail], values)
         _write(driver, database, cypher.render("writeback_attention", head=head_label, type=rel, tail=tail_label),
-               rows, max(1, batch_size // 5), f"attention {rel}", progress, property=names.attention_property)
+               _attention_batches(columns.node_ids[head_label][head], columns.node_ids[tail_label][tail], values,
+                                  batch_size), len(values), f"attention {rel}", progress, workers,
+               property=names.attention_property)
         stats.attention += len(values)
     stats.seconds["attention"] = time.monotonic() - started
 
@@ -181,8 +202,10 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
                      "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist()})
         stats.recommendations += int(keep_mask.sum())
     rows = [r for r in rows if r["items"]]
-    _write(driver, database, cypher.load("writeback_recommended"), rows, max(1, batch_size // 10),
-           "RECOMMENDED", progress, version=output.version)
+    step = max(1, batch_size // 10)
+    _write(driver, database, cypher.load("writeback_recommended"),
+           (rows[start:start + step] for start in range(0, len(rows), step)), len(rows),
+           "RECOMMENDED", progress, 1, version=output.version)  # creating edges locks items: one at a time
     stats.seconds["recommended"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -211,10 +234,25 @@ def _active_version(driver: neo4j.Driver, database: str) -> str | None:
     return records[0]["version"] if records else None
 
 
-def _attention_rows(heads: np.ndarray, tails: np.ndarray, values: np.ndarray) -> list[dict]:
-    """One row per head node: ``{head, attention: {tail id: value}}``."""
+def _embedding_batches(ids: np.ndarray, matrix: np.ndarray, size: int) -> Iterator[list[dict]]:
+    """``{id, embedding}`` rows, ``size`` per batch, converted to Python lists one batch at a time."""
+    for start in range(0, len(ids), size):
+        yield [{"id": node_id, "embedding": vector} for node_id, vector in
+               zip(ids[start:start + size].tolist(), np.asarray(matrix[start:start + size], dtype=np.float64).tolist())]
+
+
+def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[list[dict]]:
+    """One row per head node, ``{head, attention: {tail id: value}}``, in batches of about
+    ``4 * size`` relationships (a head's relationships are never split: one MATCH per head)."""
     order = np.argsort(heads, kind="stable")
     heads, tails, values = heads[order], tails[order], np.asarray(values, dtype=np.float64)[order]
     bounds = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1], True])
-    return [{"head": heads[start], "attention": dict(zip(tails[start:end].tolist(), values[start:end].tolist()))}
-            for start, end in zip(bounds[:-1], bounds[1:])]
+    batch, in_batch = [], 0
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        batch.append({"head": heads[start], "attention": dict(zip(tails[start:end].tolist(), values[start:end].tolist()))})
+        in_batch += end - start
+        if in_batch >= 4 * size:
+            yield batch
+            batch, in_batch = [], 0
+    if batch:
+        yield batch
