@@ -141,3 +141,26 @@ def test_every_query_file_documents_its_parameters():
         assert re.match(rf"// {entry.name[:-7]}\b", header), f"{entry.name}: header must start with its name"
         for param in set(re.findall(r"\$([a-z_]+)", text)):
             assert f"${param}" in header, f"{entry.name}: ${param} is not documented"
+
+
+def test_sentence_templates_per_shape():
+    from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship
+    from kgrec.cypher.sentences import sentence
+
+    def path(shape, names, rels):
+        nodes = [PathNode(label="X", id=n.lower(), name=n) for n in names]
+        return ExplanationPath(nodes=nodes, weight=1.0, shape=shape, relationships=[
+            PathRelationship(type=t, start=a.lower(), end=b.lower(), rating=r) for t, a, b, r in rels])
+
+    co = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"],
+              [("INTERACTED", "Ann", "Alien", 1.0), ("INTERACTED", "Bob", "Alien", 4.0), ("INTERACTED", "Bob", "Dune", 5.0)])
+    assert sentence(co) == "Because you rated *Alien* (1★), and others who rated *Alien* also rated *Dune*."
+    implicit = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"],
+                    [("INTERACTED", "Ann", "Alien", None), ("INTERACTED", "Bob", "Alien", None),
+                     ("INTERACTED", "Bob", "Dune", None)])
+    assert sentence(implicit) == "Because you chose *Alien*, and others who chose *Alien* also chose *Dune*."
+    mixed = path("shared_entity", ["Ann", "Alien", "Ridley Scott", "Dune"],
+                 [("INTERACTED", "Ann", "Alien", 5.0), ("DIRECTED_BY", "Alien", "Ridley Scott", None),
+                  ("PRODUCED_BY", "Dune", "Ridley Scott", None)])
+    assert sentence(mixed) == ("Because you rated *Alien* (5★), which is directed by *Ridley Scott*; "
+                               "*Dune* is produced by *Ridley Scott* too.")

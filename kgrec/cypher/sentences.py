@@ -42,7 +42,9 @@ def sentence(path: ExplanationPath) -> str:
         return (f"{opening}, which is {relation_phrase(rels[1].type)} *{entity}*; "
                 f"*{target}* is {relation_phrase(rels[2].type)} *{entity}* too.")
     if path.shape == "co_interaction":
-        return f"{opening}, and people who liked *{item}* also liked *{target}*."
+        # Say what the others did, not that they liked it: a 1-star rating is an interaction too.
+        verb = "rated" if rels[1].rating is not None else "chose"
+        return f"{opening}, and others who {verb} *{item}* also {verb} *{target}*."
     if path.shape == "category_hierarchy":
         e, f = nodes[2], nodes[3]
         link = rels[2]
