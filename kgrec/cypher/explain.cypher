@@ -2,7 +2,7 @@
 //
 // Returns one row per path: the item (with its recommendation rank, if recommended), the path
 // as a Neo4j path (drawn by Neo4j Browser when $draw is true), the same path as plain maps,
-// its shape and its weight. At most $paths paths per item, best first.
+// its shape, weight and support. At most $paths paths per item, best first.
 //
 // Parameters:
 //   $user_id   string        the user
@@ -16,11 +16,13 @@
 //   shared_entity       (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)          same category / creator / tag
 //   co_interaction      (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
 //   category_hierarchy  (u)-[:INTERACTED]->(i)-[x]->(c)-[:SUBCATEGORY_OF]-(d)<-[y]-(r)
-// Weight = attention(u->i) * cosine(i, r) * product of the other edges' attention: how much the
-// user's item i shapes the user's representation, how close i is to r in the model's space, and
-// how much the connecting edges mattered. Missing attention on the connecting edges counts as 1.
-// Attention and embeddings are read from the properties the active :Model names
-// (m.attention_property, m.embedding_property), so a query never mixes two model versions.
+// Ranking = the model's own evidence. weight = attention(u->i) * (e_i . e_r): the share of the
+// user's representation that the user's item i carries, times how strongly i points at r in the
+// model's space — to first order, how much r's score drops if the interaction with i is removed
+// (what the deletion test measures). Paths through the same item are ordered by support = the
+// product of the connecting edges' attention (missing attention counts as 1). Attention and
+// embeddings are read from the properties the active :Model names (m.attention_property,
+// m.embedding_property), so a query never mixes two model versions.
 //
 // Cost stays bounded on big graphs: every shape expands from the user's own items and reaches
 // the target item only through existence checks between bound nodes; co-interacting users are
@@ -78,17 +80,19 @@ CALL (u, r, seen, m) {
     WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
     RETURN p, a, i, 'category_hierarchy' AS shape
   }
-  WITH p, shape,
-       coalesce(a[m.attention_property], 0.0)
-         * coalesce(vector.similarity.cosine(i[m.embedding_property], r[m.embedding_property]), 0.0)
-         * reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x[m.attention_property], 1.0)) AS weight
-  RETURN p, shape, weight
-  ORDER BY weight DESC, length(p)
+  WITH p, shape, a, i, r,
+       reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x[m.attention_property], 1.0)) AS support
+  WITH p, shape, support, coalesce(a[m.attention_property], 0.0) AS alpha,
+       coalesce(i[m.embedding_property], []) AS ei, coalesce(r[m.embedding_property], []) AS er
+  WITH p, shape, support,
+       alpha * reduce(dot = 0.0, d IN range(0, size(ei) - 1) | dot + ei[d] * coalesce(er[d], 0.0)) AS weight
+  RETURN p, shape, weight, support
+  ORDER BY weight DESC, support DESC, length(p)
   LIMIT toInteger($paths)
 }
-RETURN r.id AS item_id, rank, shape, weight,
+RETURN r.id AS item_id, rank, shape, weight, support,
        CASE WHEN $draw THEN p END AS path,
        [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.title, n.name, n.id)}] AS nodes,
        [x IN relationships(p) | {type: type(x), start: startNode(x).id, end: endNode(x).id,
                                  attention: x[m.attention_property], rating: x.rating}] AS relationships
-ORDER BY rank, item_id, weight DESC
+ORDER BY rank, item_id, weight DESC, support DESC

@@ -37,6 +37,22 @@ class FrozenScorer(Protocol):
         """Scores aligned with ``item_ids`` for ``user_id`` had they interacted with ``history`` only."""
 
 
+class HistoryScorer:
+    """:class:`FrozenScorer` over a frozen model that scores by index (``score_history``), such as
+    :func:`kgrec.engine.persist.load_active`'s, with the graph's id <-> index maps (``node_ids``)."""
+
+    def __init__(self, frozen, node_ids: dict[str, np.ndarray]):
+        self._frozen = frozen
+        self.item_ids = list(node_ids["Item"])
+        self._items = {item: i for i, item in enumerate(self.item_ids)}
+        self._users = {user: i for i, user in enumerate(node_ids["User"])}
+
+    def score_items(self, user_id: str, history: Sequence[str]) -> np.ndarray:
+        indices = [self._items[i] for i in history if i in self._items]
+        scores = self._frozen.score_history(self._users.get(user_id, -1), indices)
+        return scores.detach().cpu().numpy()
+
+
 @dataclass
 class _Tally:
     drops: list[float] = field(default_factory=list)

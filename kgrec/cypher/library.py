@@ -68,7 +68,7 @@ def _path_from_row(row: neo4j.Record) -> ExplanationPath:
     path = ExplanationPath(
         nodes=[PathNode(**n) for n in row["nodes"]],
         relationships=[PathRelationship(**r) for r in row["relationships"]],
-        weight=row["weight"], shape=row["shape"])
+        weight=row["weight"], support=row["support"], shape=row["shape"])
     path.sentence = sentence(path)
     return path
 

@@ -28,7 +28,10 @@ class ExplanationPath(BaseModel):
 
     nodes: list[PathNode]
     relationships: list[PathRelationship]
-    weight: float = Field(description="the model's evidence for this path; paths are ordered by it")
+    weight: float = Field(description="the model's evidence: attention(user->item) x (item . target) in "
+                                      "the model's space; paths are ordered by it")
+    support: float = Field(1.0, description="product of the connecting edges' attention; orders paths "
+                                            "of equal weight")
     shape: str = Field(description="e.g. shared_entity, co_interaction: which sentence template applies")
     sentence: str = ""
 
