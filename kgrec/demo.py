@@ -78,7 +78,9 @@ def run_demo(args: argparse.Namespace) -> int:
         model = library.active_model(driver, database)
         if model is None or changed or args.retrain:
             with stage(f"Training the attention model (up to {config.epochs} epochs) and writing it back"):
-                version, _ = train_and_publish(driver, database, config, progress=True)
+                train_and_publish(driver, database, config, progress=True)
+            with stage("Storing the best 3 explanation paths of every recommendation"):
+                print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
             model = library.active_model(driver, database)
         else:
             print(f"==> Reusing the active model {model.version} (trained on this graph; --retrain to train again)")
@@ -119,7 +121,7 @@ def _how_to_look(layout: ServerLayout, user: str) -> str:
        :param item_ids => []
        :param k => 5
        :param paths => 1
-       :param fanout => 50
+       :param fanout => 20
        :param draw => true
   3. Paste {query}  -> the user, the top-5 items and the path that explains each.
      Or, for one item:  :param item_ids => ['<an item id>']  and run it again.

@@ -164,3 +164,21 @@ def test_sentence_templates_per_shape():
                   ("PRODUCED_BY", "Dune", "Ridley Scott", None)])
     assert sentence(mixed) == ("Because you rated *Alien* (5★), which is directed by *Ridley Scott*; "
                                "*Dune* is produced by *Ridley Scott* too.")
+
+
+def test_stored_explanations_are_served_and_equal_the_live_ones(movie_graph):
+    driver, database = movie_graph
+    live = library.recommendations(driver, database, "u1", k=10, paths=2)
+    assert library.store_explanations(driver, database, paths=2, progress=False) == 2
+    # Change the evidence: stored paths keep being served as computed for this model...
+    driver.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->() SET r.attention = 0.5", database_=database)
+    served = library.recommendations(driver, database, "u1", k=10, paths=2)
+    assert served == live
+    # ...asking for more paths than were stored (and more exist) computes them live.
+    more = library.recommendations(driver, database, "u1", k=10, paths=3)
+    assert len(next(r for r in more if r.item_id == "dune").explanations) == 3
+    # Only the active model's edges carry them.
+    records, _, _ = driver.execute_query(
+        "MATCH ()-[r:RECOMMENDED]->() RETURN r.model AS model, r.explanations IS NOT NULL AS stored",
+        database_=database)
+    assert {(r["model"], r["stored"]) for r in records} == {("v2", True), ("v1", False)}

@@ -11,6 +11,13 @@ from kgrec.cypher import library
 
 def _explain(args: argparse.Namespace) -> int:
     settings = Neo4jSettings.from_env()
+    if args.store:
+        with open_driver(settings) as driver:
+            written = library.store_explanations(driver, settings.database, paths=args.paths)
+        print(f"stored the best {args.paths} explanation paths on {written:,} recommendations of the active model")
+        return 0
+    if not args.user:
+        raise SystemExit("kgrec explain: --user is required (or --store)")
     with open_driver(settings) as driver:
         if args.item:
             recs = [library.recommendation_for(driver, settings.database, args.user, args.item)]
@@ -42,9 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "explain", help="explain recommendations as paths in the graph",
         description="Show the explanation paths (ranked by the active model's attention and "
                     "similarity) for a user's top-K recommendations, or for one user-item pair.")
-    parser.add_argument("--user", required=True, help="user id")
+    parser.add_argument("--user", help="user id")
     parser.add_argument("--item", help="explain this item (also when it is not in the user's top-K)")
     parser.add_argument("--k", type=int, default=5, help="recommendations to explain (default %(default)s)")
     parser.add_argument("--paths", type=int, default=3, help="paths per item (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--store", action="store_true",
+                        help="compute the best --paths paths of every recommendation of the active model and "
+                             "keep them on the RECOMMENDED edges (served by the API without recomputation)")
     parser.set_defaults(func=_explain)

@@ -15,7 +15,7 @@
 // Paths never use RECOMMENDED. Shapes (at most 4 hops):
 //   shared_entity       (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)          same category / creator / tag
 //   co_interaction      (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
-//   category_hierarchy  (u)-[:INTERACTED]->(i)-[x]->(c)-[:SUBCATEGORY_OF]-(d)<-[y]-(r)
+//   category_hierarchy  (u)-[:INTERACTED]->(i)-[:IN_CATEGORY]->(c)-[:SUBCATEGORY_OF]-(d)<-[:IN_CATEGORY]-(r)
 // Ranking = the model's own evidence. weight = attention(u->i) * (e_i . e_r): the share of the
 // user's representation that the user's item i carries, times how strongly i points at r in the
 // model's space — to first order, how much r's score drops if the interaction with i is removed
@@ -24,16 +24,17 @@
 // embeddings are read from the properties the active :Model names (m.attention_property,
 // m.embedding_property), so a query never mixes two model versions.
 //
-// Cost stays bounded on big graphs: every shape expands from the user's own items and reaches
-// the target item only through existence checks between bound nodes; co-interacting users are
-// capped at $fanout per item.
+// Cost stays bounded on big graphs: the user's items are ranked by weight once per target item,
+// paths are searched only through the 10 + $paths items that weigh most (so the best paths are
+// found unless none of those connects), every shape reaches the target only through existence
+// checks between bound nodes, and co-interacting users are capped at $fanout per item.
 //
 // In Neo4j Browser:
 //   :param user_id => 'u1'
 //   :param item_ids => []
 //   :param k => 5
 //   :param paths => 1
-//   :param fanout => 50
+//   :param fanout => 20
 //   :param draw => true
 MATCH (u:User {id: $user_id})
 OPTIONAL MATCH (m:Model {active: true})
@@ -55,37 +56,42 @@ CALL (u, m) {
   RETURN r, rec.rank AS rank
 }
 CALL (u, r, seen, m) {
-  CALL (u, r, seen) {
-    UNWIND seen AS a
-    WITH u, r, a, endNode(a) AS i
+  UNWIND seen AS a
+  WITH r, m, a, endNode(a) AS i
+  WHERE i <> r
+  WITH a, i, coalesce(a[m.attention_property], 0.0) AS alpha,
+       coalesce(i[m.embedding_property], []) AS ei, coalesce(r[m.embedding_property], []) AS er
+  WITH a, i, alpha * reduce(dot = 0.0, d IN range(0, size(ei) - 1) | dot + ei[d] * coalesce(er[d], 0.0)) AS weight
+  ORDER BY weight DESC
+  LIMIT 10 + toInteger($paths)
+  RETURN collect({a: a, i: i, weight: weight}) AS evidence
+}
+CALL (u, r, m, evidence) {
+  CALL (u, r, evidence) {
+    UNWIND evidence AS ev
+    WITH u, r, ev.a AS a, ev.i AS i, ev.weight AS weight
     MATCH p = (u)-[a]->(i)-[x]->(e)<-[y]-(r)
-    WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
-    RETURN p, a, i, 'shared_entity' AS shape
+    WHERE NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
+    RETURN p, weight, 'shared_entity' AS shape
     UNION
     MATCH (r)<-[b:INTERACTED]-(v:User)
     WHERE v <> u
-    WITH u, r, seen, b, v
+    WITH u, r, evidence, b, v
     LIMIT toInteger($fanout)
     MATCH (v)-[c:INTERACTED]->(i:Item)
-    WHERE i <> r
-    WITH u, r, b, v, c, i, [s IN seen WHERE endNode(s) = i] AS mine
-    WHERE size(mine) > 0
-    WITH u, r, b, v, c, i, mine[0] AS a
+    WITH u, r, b, v, c, [ev IN evidence WHERE ev.i = i] AS found
+    WHERE size(found) > 0
+    WITH u, r, b, v, c, found[0].a AS a, found[0].i AS i, found[0].weight AS weight
     MATCH p = (u)-[a]->(i)<-[c]-(v)-[b]->(r)
-    RETURN p, a, i, 'co_interaction' AS shape
+    RETURN p, weight, 'co_interaction' AS shape
     UNION
-    UNWIND seen AS a
-    WITH u, r, a, endNode(a) AS i
-    MATCH p = (u)-[a]->(i)-[x]->(c)-[z:SUBCATEGORY_OF]-(d)<-[y]-(r)
-    WHERE i <> r AND NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) <> 'RECOMMENDED'
-    RETURN p, a, i, 'category_hierarchy' AS shape
+    UNWIND evidence AS ev
+    WITH u, r, ev.a AS a, ev.i AS i, ev.weight AS weight
+    MATCH p = (u)-[a]->(i)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF]-(:Category)<-[:IN_CATEGORY]-(r)
+    RETURN p, weight, 'category_hierarchy' AS shape
   }
-  WITH p, shape, a, i, r,
+  WITH p, shape, weight,
        reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x[m.attention_property], 1.0)) AS support
-  WITH p, shape, support, coalesce(a[m.attention_property], 0.0) AS alpha,
-       coalesce(i[m.embedding_property], []) AS ei, coalesce(r[m.embedding_property], []) AS er
-  WITH p, shape, support,
-       alpha * reduce(dot = 0.0, d IN range(0, size(ei) - 1) | dot + ei[d] * coalesce(er[d], 0.0)) AS weight
   RETURN p, shape, weight, support
   ORDER BY weight DESC, support DESC, length(p)
   LIMIT toInteger($paths)

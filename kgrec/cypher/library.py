@@ -19,7 +19,7 @@ from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRela
 from kgrec.cypher.sentences import sentence
 
 #: Co-interacting users followed per item in the explanation query; bounds the work on hubs.
-DEFAULT_FANOUT = 50
+DEFAULT_FANOUT = 20
 
 
 class UnknownItemError(LookupError):
@@ -99,13 +99,60 @@ def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) 
 def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0,
                     fanout: int = DEFAULT_FANOUT) -> list[Recommendation]:
     """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
-    carries its best ``paths`` explanations (an item with no path gets an empty list)."""
-    recs = _recommendations(_read(driver, database, "recommendations", user_id=user_id, k=k, item_ids=[]))
+    carries its best ``paths`` explanations (an item with no path gets an empty list).
+
+    Paths stored by :func:`store_explanations` are served as they are when they are enough;
+    the others are computed live with the same query and the same model.
+    """
+    records = _read(driver, database, "recommendations", user_id=user_id, k=k, item_ids=[])
+    recs = _recommendations(records)
     if paths > 0 and recs:
-        explained = _explain(driver, database, user_id, [r.item_id for r in recs], k, paths, fanout)
-        for rec in recs:
-            rec.explanations = explained.get(rec.item_id, (None, []))[1]
+        missing = []
+        for rec, record in zip(recs, records):
+            stored = json.loads(record["explanations"]) if record["explanations"] else None
+            if stored is not None and (len(stored["paths"]) >= paths or stored["complete"]):
+                rec.explanations = [ExplanationPath(**p) for p in stored["paths"][:paths]]
+            else:
+                missing.append(rec)
+        if missing:
+            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths, fanout)
+            for rec in missing:
+                rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
+
+
+def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3, fanout: int = DEFAULT_FANOUT,
+                       user_ids: Sequence[str] | None = None, progress: bool = True) -> int:
+    """Compute the best ``paths`` explanations of every recommendation of the active model (or of
+    ``user_ids``' only) and keep them on the RECOMMENDED edges; returns the edges written.
+
+    One explain query per user, written per batch of users. If another model becomes active
+    meanwhile, nothing more is written (the query only writes onto the active model's edges).
+    """
+    from tqdm import tqdm
+
+    model = active_model(driver, database)
+    if model is None:
+        return 0
+    if user_ids is None:
+        user_ids = [r["id"] for r in _read(driver, database, "recommended_users", version=model.version)]
+    written, rows = 0, []
+    for user in tqdm(user_ids, desc="explanations", unit="users", disable=not progress):
+        items = [r.item_id for r in recommendations(driver, database, user, k=10_000)]
+        explained = _explain(driver, database, user, items, 0, paths, fanout)
+        for item in items:
+            found = explained.get(item, (None, []))[1]
+            rows.append({"user": user, "item": item, "explanations": json.dumps(
+                {"complete": len(found) < paths, "paths": [p.model_dump() for p in found]})})
+        if len(rows) >= 2000:
+            written += _store(driver, database, model.version, rows)
+            rows = []
+    return written + (_store(driver, database, model.version, rows) if rows else 0)
+
+
+def _store(driver: neo4j.Driver, database: str, version: str, rows: list[dict]) -> int:
+    driver.execute_query(cypher.load("store_explanations"), version=version, rows=rows, database_=database)
+    return len(rows)
 
 
 def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_id: str) -> Recommendation | None:

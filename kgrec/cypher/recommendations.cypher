@@ -1,7 +1,8 @@
 // recommendations — a user's materialised top-K from the active model (RECOMMENDED edges).
 //
-// Returns: item_id, title, score, rank, model (version), best first. No rows when the user has
-// no recommendations from the active model (new user, or added after the last training).
+// Returns: item_id, title, score, rank, model (version), explanations (stored paths as JSON text,
+// or null), best first. No rows when the user has no recommendations from the active model (new
+// user, or added after the last training).
 //
 // Parameters:
 //   $user_id   string        the user
@@ -15,6 +16,7 @@
 MATCH (m:Model {active: true})
 MATCH (:User {id: $user_id})-[rec:RECOMMENDED]->(i:Item)
 WHERE rec.model = m.version AND (size($item_ids) = 0 OR i.id IN $item_ids)
-RETURN i.id AS item_id, i.title AS title, rec.score AS score, rec.rank AS rank, m.version AS model
+RETURN i.id AS item_id, i.title AS title, rec.score AS score, rec.rank AS rank, m.version AS model,
+       rec.explanations AS explanations
 ORDER BY rank
 LIMIT toInteger($k)
