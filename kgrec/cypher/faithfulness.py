@@ -25,6 +25,7 @@ from typing import Protocol
 import neo4j
 import numpy as np
 
+from kgrec import cypher
 from kgrec.cypher import library
 
 
@@ -83,6 +84,17 @@ class FaithfulnessReport:
     def as_dict(self) -> dict:
         return {**asdict(self), "coverage": self.coverage}
 
+    def table(self) -> str:
+        """The report as a plain-text table: chosen explanations beside the random control."""
+        rows = [f"{self.users} users, {self.recommendations} recommendations (top-{self.k}), "
+                f"coverage {self.coverage:.1%}",
+                f"{'':<22}{'chosen path':>14}{'random path':>14}"]
+        for key, label in (("mean_score_drop", "mean score drop"), ("pn_at_k", f"PN@{self.k}"),
+                           ("ps_at_k", f"PS@{self.k}")):
+            rows.append(f"{label:<22}{self.chosen[key]:>14.4f}{self.random[key]:>14.4f}")
+        rows.append(f"chosen drop > random drop in {self.chosen_beats_random:.1%} of pairs")
+        return "\n".join(rows)
+
 
 def _histories(driver: neo4j.Driver, database: str, user_ids: Sequence[str]) -> dict[str, list[str]]:
     records, _, _ = driver.execute_query(
@@ -96,6 +108,19 @@ def _in_top_k(scores: np.ndarray, item: int, candidates: np.ndarray, k: int) -> 
     """Whether ``item`` ranks in the top ``k`` of ``candidates`` (a boolean mask) by ``scores``."""
     better = np.count_nonzero(candidates & (scores > scores[item]))
     return better < k
+
+
+def evaluate_sample(driver: neo4j.Driver, database: str, scorer: FrozenScorer, n_users: int = 100,
+                    k: int = 10, seed: int = 0) -> FaithfulnessReport:
+    """:func:`evaluate` on ``n_users`` users with recommendations, drawn with ``seed``."""
+    model = library.active_model(driver, database)
+    if model is None:
+        raise LookupError("no active model: run `kgrec train` first")
+    records, _, _ = driver.execute_query(cypher.load("recommended_users"), version=model.version,
+                                         database_=database, routing_=neo4j.RoutingControl.READ)
+    users = sorted(r["id"] for r in records)
+    return evaluate(driver, database, scorer, random.Random(seed).sample(users, min(n_users, len(users))), k=k,
+                    seed=seed)
 
 
 def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids: Sequence[str],
