@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--json", type=Path, default=None, help="also write the metrics here")
     evaluate.add_argument("--sample", type=int, default=None, metavar="USERS",
                           help="evaluate on the synthetic sample with this many users instead of Neo4j")
+    evaluate.add_argument("--explanations", action="store_true",
+                          help="instead: how faithful the active model's explanations are (coverage, deletion "
+                               "test, PN@K, PS@K, each against a random valid path); the model stays frozen")
+    evaluate.add_argument("--users", type=int, default=100,
+                          help="with --explanations: users evaluated (default %(default)s)")
     evaluate.set_defaults(func=_eval)
 
     recommend = subparsers.add_parser("recommend", help="a user's recommendations from the active model",
@@ -77,6 +82,8 @@ def _eval(args: argparse.Namespace) -> int:
     from kgrec.engine.graph import columns_from_tabular
 
     config = _config(args)
+    if args.explanations:
+        return _eval_explanations(args)
     if args.sample:
         from kgrec.loaders.synthetic import generate_sample
 
@@ -88,6 +95,22 @@ def _eval(args: argparse.Namespace) -> int:
     print(format_table(results, tuple(args.k)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _eval_explanations(args: argparse.Namespace) -> int:
+    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.cypher.faithfulness import HistoryScorer, evaluate_sample
+    from kgrec.engine.persist import load_active
+
+    settings = Neo4jSettings.from_env()
+    with open_driver(settings) as driver:
+        frozen, columns, version = load_active(driver, settings.database)
+        report = evaluate_sample(driver, settings.database, HistoryScorer(frozen, columns.node_ids),
+                                 n_users=args.users, k=args.k[-1], seed=args.seed)
+    print(f"model {version}\n{report.table()}")
+    if args.json:
+        args.json.write_text(json.dumps(report.as_dict(), indent=2))
     return 0
 
 
