@@ -38,12 +38,12 @@ class TrainConfig:
 
     model: str = "kgat"
     dim: int = 64
-    layers: int = 2
+    layers: int = 3
     epochs: int = 40
     batch_size: int = 1024
-    lr: float = 1e-2
+    lr: float = 3e-3
     lambda_reg: float = 1e-4
-    fanouts: tuple[int, ...] = (30, 10)
+    fanouts: tuple[int, ...] = (30, 10, 5)
     patience: int = 5
     seed: int = 0
     device: str = "auto"
@@ -78,21 +78,23 @@ class KGATTask:
         self.graph: FlatGraph = flatten(columns)
         self.device = config.resolved_device()
         self.interacted = 2 * self.graph.edge_key.index(INTERACTION_KEY)
-        self.model = KGAT(self.graph.num_nodes, self.graph.num_relations, self.interacted, config.dim,
-                          config.layers).to(self.device)
-        self.sampler = NeighborSampler(self.graph, tuple(config.fanouts[:config.layers]), config.seed)
         self.user_offset = self.graph.offsets[USER]
         self.item_offset = self.graph.offsets[ITEM]
+        users = range(self.user_offset, self.user_offset + len(columns.node_ids[USER]))
+        self.model = KGAT(self.graph.num_nodes, self.graph.num_relations, self.interacted, users, config.dim,
+                          config.layers).to(self.device)
+        self.sampler = NeighborSampler(self.graph, tuple(config.fanouts[:config.layers]), config.seed)
+        self.degree = self.graph.ptr[1:] - self.graph.ptr[:-1]
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
         seeds = torch.cat([users + self.user_offset, pos + self.item_offset, neg + self.item_offset])
         sub = self.sampler.sample(seeds)
         n_id, edge_index = sub.n_id.to(self.device), sub.edge_index.to(self.device)
         edge_type = sub.edge_type.to(self.device)
-        rep, _ = self.model(n_id, edge_index, edge_type)
+        rep, _ = self.model(n_id, edge_index, edge_type, self.degree[sub.n_id].to(self.device))
         seeds_local = sub.seed_local.to(self.device)
         u, p, n = rep[seeds_local].split(len(users))
-        initial = self.model.embedding(n_id[seeds_local])
+        initial = self.model.initial(n_id[seeds_local])
         return self.model.recommendation_loss(u, p, n, initial, self.config.lambda_reg)
 
     def freeze(self, graph: FlatGraph | None = None) -> KGATScorer:
