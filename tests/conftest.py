@@ -26,6 +26,8 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 TEST_PORT_OFFSET = 10_000
+#: set NEO4J_URI to run the suite against another server (it will be emptied)
+EXTERNAL_SERVER = bool(os.environ.get("NEO4J_URI"))
 
 
 def test_server_layout() -> ServerLayout:
@@ -41,12 +43,13 @@ def test_server_layout() -> ServerLayout:
 
 
 @pytest.fixture(scope="session")
-def neo4j_layout() -> Iterator[ServerLayout]:
-    """The layout of the local server the suite uses (started on demand)."""
-    layout = test_server_layout()
-    if os.environ.get("NEO4J_URI"):
-        yield layout
+def neo4j_layout() -> Iterator[ServerLayout | None]:
+    """The layout of the local server the suite uses (started on demand); None when the suite
+    runs against an external server."""
+    if EXTERNAL_SERVER:
+        yield None
         return
+    layout = test_server_layout()
     started_here = not lifecycle.status(layout).running
     lifecycle.start(layout)
     yield layout
@@ -55,12 +58,17 @@ def neo4j_layout() -> Iterator[ServerLayout]:
 
 
 @pytest.fixture(scope="session")
-def neo4j_settings(neo4j_layout: ServerLayout) -> Neo4jSettings:
-    if os.environ.get("NEO4J_URI"):
+def neo4j_settings(neo4j_layout: ServerLayout | None) -> Neo4jSettings:
+    """The suite's server. Also exported as NEO4J_* for the session, so that CLI calls made in
+    process and child processes talk to it, never to the user's own server."""
+    if neo4j_layout is None:
         return Neo4jSettings.from_env()
-    return Neo4jSettings(uri=neo4j_layout.bolt_uri, user="neo4j",
-                         password=neo4j_layout.password_file.read_text().strip(),
-                         database=os.environ.get("NEO4J_DATABASE") or "neo4j")
+    settings = Neo4jSettings(uri=neo4j_layout.bolt_uri, user="neo4j",
+                             password=neo4j_layout.password_file.read_text().strip(),
+                             database=os.environ.get("NEO4J_DATABASE") or "neo4j")
+    os.environ.update(NEO4J_URI=settings.uri, NEO4J_USER=settings.user, NEO4J_PASSWORD=settings.password,
+                      NEO4J_DATABASE=settings.database)
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +133,8 @@ def free_port() -> int:
 def side_layout(tmp_path: Path, neo4j_layout: ServerLayout) -> Iterator[ServerLayout]:
     """A second, throwaway server home on free ports, sharing the session server's downloaded
     jars; for tests that must stop or crash a server. Stopped at the end if still running."""
+    if neo4j_layout is None:
+        pytest.skip("needs kgrec's local server (the suite runs against NEO4J_URI)")
     home = tmp_path / "kgrec-home"
     home.mkdir()
     (home / "dist").symlink_to(neo4j_layout.home / "dist")
