@@ -140,6 +140,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, default=DEMO_INTERACTIONS,
                         help="interactions in the sample (default %(default)s)")
     parser.add_argument("--epochs", type=int, default=40, help="training epochs at most (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default %(default)s)")
     parser.add_argument("--retrain", action="store_true", help="train even if the active model fits the graph")
     parser.set_defaults(func=run_demo)
