@@ -70,14 +70,19 @@ def _attribute(rows: list[neo4j.Record], name: str, keep: np.ndarray) -> np.ndar
 
 
 def _combinations(driver: neo4j.Driver, database: str) -> list[EdgeKey]:
-    """(head label, type, tail label) of every relationship in the graph but RECOMMENDED."""
+    """(head label, type, tail label) of every relationship in the graph but RECOMMENDED: labels
+    with outgoing relationships of a type paired with labels with incoming ones, from the
+    counts store (a combination this over-reports just pulls nothing)."""
+    schema = next(iter(_stream(driver, database, cypher.load("pull_schema"))))
     heads: dict[str, list[str]] = {}
     tails: dict[str, list[str]] = {}
-    for row in _stream(driver, database, cypher.load("pull_labels")):
-        if row["out"]:
-            heads.setdefault(row["type"], []).append(row["label"])
-        if row["in"]:
-            tails.setdefault(row["type"], []).append(row["label"])
+    for rel in schema["types"]:
+        for label in schema["labels"]:
+            counts = next(iter(_stream(driver, database, cypher.render("pull_type_counts", label=label, type=rel))))
+            if counts["out"]:
+                heads.setdefault(rel, []).append(label)
+            if counts["in"]:
+                tails.setdefault(rel, []).append(label)
     return sorted((h, rel, t) for rel in heads for h in heads[rel] for t in tails.get(rel, []))
 
 
