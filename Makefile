@@ -14,6 +14,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null  # a venv made by uv has no pip
 	@$(PY) -m pip install -q --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -q -e '.[test]'
 	@touch $(STAMP)
