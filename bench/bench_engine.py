@@ -17,12 +17,13 @@ The graph is assumed to be the synthetic sample of ``--interactions`` loaded by 
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from recording import print_and_record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,12 +76,7 @@ def main() -> None:
         "total_seconds": round(total, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     })
-    print(json.dumps(result, indent=2))
-    if args.out:
-        runs = json.loads(args.out.read_text()) if args.out.exists() else {}
-        runs[str(args.interactions)] = result
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(runs, indent=2) + "\n")
+    print_and_record(result, args.out, args.interactions)
 
 
 def _load(driver, database: str, interactions: int, seed: int) -> float:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from recording import print_and_record
+
 REPO = Path(__file__).resolve().parents[1]
 PHASES = ("first", "reload", "readers")
 
@@ -49,12 +51,7 @@ def main() -> None:
                    "--batch-size", str(args.batch_size), "--workers", str(args.workers), "--seed", str(args.seed)]
         done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO)
         result[phase] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(json.dumps(result, indent=2))
-    if args.out:
-        runs = json.loads(args.out.read_text()) if args.out.exists() else {}
-        runs[str(args.interactions)] = result
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(runs, indent=2) + "\n")
+    print_and_record(result, args.out, args.interactions)
 
 
 def _sample(args: argparse.Namespace):

@@ -16,6 +16,7 @@ import httpx
 import neo4j
 import pytest
 from fastapi import FastAPI
+from conftest import create_hand_made_graph
 from fastapi.testclient import TestClient
 
 from kgrec.api.app import create_app
@@ -61,12 +62,7 @@ CREATE (u1)-[:RECOMMENDED {model: 'v2', rank: 1, score: 0.93}]->(inception),
 
 @pytest.fixture
 def api_graph(clean_db: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
-    clean_db.execute_query(GRAPH, database_=neo4j_database)
-    clean_db.execute_query(
-        "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
-        "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
-        database_=neo4j_database)
-    clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
+    create_hand_made_graph(clean_db, neo4j_database, GRAPH)
     return clean_db
 
 

@@ -109,16 +109,22 @@ def clean_db(neo4j_driver: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
     return neo4j_driver
 
 
-@pytest.fixture
-def movie_graph(clean_db: neo4j.Driver, neo4j_database: str) -> tuple[neo4j.Driver, str]:
-    """A clean database holding ``data/movie_graph.cypher`` and a 4-d item vector index."""
-    text = (Path(__file__).parent / "data" / "movie_graph.cypher").read_text()
-    clean_db.execute_query(text, database_=neo4j_database)
-    clean_db.execute_query(
+def create_hand_made_graph(driver: neo4j.Driver, database: str, text: str) -> None:
+    """Run ``text`` (CREATE statements of a small graph whose active :Model names plain
+    ``embedding`` / ``attention`` properties and the ``item_embedding`` index), then build that
+    4-d vector index and wait for it."""
+    driver.execute_query(text, database_=database)
+    driver.execute_query(
         "CREATE VECTOR INDEX item_embedding IF NOT EXISTS FOR (i:Item) ON i.embedding "
         "OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}",
-        database_=neo4j_database)
-    clean_db.execute_query("CALL db.awaitIndexes(60)", database_=neo4j_database)
+        database_=database)
+    driver.execute_query("CALL db.awaitIndexes(60)", database_=database)
+
+
+@pytest.fixture
+def movie_graph(clean_db: neo4j.Driver, neo4j_database: str) -> tuple[neo4j.Driver, str]:
+    """A clean database holding ``data/movie_graph.cypher`` and its item vector index."""
+    create_hand_made_graph(clean_db, neo4j_database, (Path(__file__).parent / "data" / "movie_graph.cypher").read_text())
     return clean_db, neo4j_database
 
 
