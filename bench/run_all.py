@@ -2,9 +2,11 @@
 
 Order matters, because each step uses the graph the previous one left in Neo4j:
 load (empties the database, loads, re-loads) -> engine (pull, train, write back)
--> explanation query -> HTTP API. Each benchmark is its own script in ``bench/`` printing JSON;
-this one runs them against the server the environment names (by default kgrec's local server,
-started if needed), adds the machine and software versions, and writes
+-> explanation query -> HTTP API. Each benchmark is its own script in ``bench/`` printing JSON.
+This one runs them against a local server of their own — ``$KGREC_HOME/bench`` on your ports
++ 20000, sharing the downloaded jars, 2 GB heap, never your own database — or against
+``NEO4J_URI`` when it is set (that database is emptied), adds the machine and software
+versions, and writes
 ``bench/results/<size>.json`` and ``bench/results/<size>.md``, then prints the Markdown table.
 
 Sizes: ``smoke`` (20k interactions, about a minute), ``medium`` (200k), ``full`` (1,000,000),
@@ -74,6 +76,27 @@ def _headline(name: str, result: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in numbers.items())
 
 
+def _use_bench_server() -> None:
+    """Start the benchmarks' own server and point this process and its children at it."""
+    from kgrec.neo4j_server import lifecycle
+    from kgrec.neo4j_server.layout import ServerLayout
+
+    user = ServerLayout.from_env()
+    home = user.home / "bench"
+    home.mkdir(parents=True, exist_ok=True)
+    (user.home / "dist").mkdir(parents=True, exist_ok=True)
+    if not (home / "dist").exists():
+        (home / "dist").symlink_to(user.home / "dist")
+    os.environ.update(KGREC_HOME=str(home), KGREC_BOLT_PORT=str(user.bolt_port + 20_000),
+                      KGREC_HTTP_PORT=str(user.http_port + 20_000))
+    os.environ.setdefault("KGREC_NEO4J_HEAP", "2g")
+    layout = ServerLayout.from_env()
+    lifecycle.start(layout)
+    print(f"benchmark server: {layout.bolt_uri} (stop it with KGREC_HOME={home} "
+          f"KGREC_BOLT_PORT={layout.bolt_port} KGREC_HTTP_PORT={layout.http_port} kgrec neo4j stop)",
+          file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="smoke", help="smoke | medium | full | a number of interactions")
@@ -81,10 +104,7 @@ def main() -> int:
     n = SIZES.get(args.size) or int(args.size)
 
     if not os.environ.get("NEO4J_URI"):
-        from kgrec.neo4j_server import lifecycle
-        from kgrec.neo4j_server.layout import ServerLayout
-
-        lifecycle.start(ServerLayout.from_env())
+        _use_bench_server()
     report: dict = {"size": args.size, "interactions": n, "started": datetime.now(timezone.utc).isoformat(),
                     "machine": _machine(), "versions": _versions(), "steps": {}}
     for name, command in _steps(n):
