@@ -81,18 +81,12 @@ def _use_bench_server() -> None:
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.layout import ServerLayout
 
-    user = ServerLayout.from_env()
-    home = user.home / "bench"
-    home.mkdir(parents=True, exist_ok=True)
-    (user.home / "dist").mkdir(parents=True, exist_ok=True)
-    if not (home / "dist").exists():
-        (home / "dist").symlink_to(user.home / "dist")
-    os.environ.update(KGREC_HOME=str(home), KGREC_BOLT_PORT=str(user.bolt_port + 20_000),
-                      KGREC_HTTP_PORT=str(user.http_port + 20_000))
+    layout = ServerLayout.from_env().sibling("bench", 20_000)
+    os.environ.update(KGREC_HOME=str(layout.home), KGREC_BOLT_PORT=str(layout.bolt_port),
+                      KGREC_HTTP_PORT=str(layout.http_port))
     os.environ.setdefault("KGREC_NEO4J_HEAP", "2g")
-    layout = ServerLayout.from_env()
     lifecycle.start(layout)
-    print(f"benchmark server: {layout.bolt_uri} (stop it with KGREC_HOME={home} "
+    print(f"benchmark server: {layout.bolt_uri} (stop it with KGREC_HOME={layout.home} "
           f"KGREC_BOLT_PORT={layout.bolt_port} KGREC_HTTP_PORT={layout.http_port} kgrec neo4j stop)",
           file=sys.stderr)
 

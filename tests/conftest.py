@@ -32,14 +32,7 @@ EXTERNAL_SERVER = bool(os.environ.get("NEO4J_URI"))
 
 def test_server_layout() -> ServerLayout:
     """The suite's own server: ``$KGREC_HOME/test`` on the user's ports + 10000."""
-    user = ServerLayout.from_env()
-    home = user.home / "test"
-    home.mkdir(parents=True, exist_ok=True)
-    (user.home / "dist").mkdir(parents=True, exist_ok=True)
-    if not (home / "dist").exists():
-        (home / "dist").symlink_to(user.home / "dist")  # one download serves both servers
-    return ServerLayout(home=home, bolt_port=user.bolt_port + TEST_PORT_OFFSET,
-                        http_port=user.http_port + TEST_PORT_OFFSET)
+    return ServerLayout.from_env().sibling("test", TEST_PORT_OFFSET)
 
 
 @pytest.fixture(scope="session")

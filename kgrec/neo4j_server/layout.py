@@ -40,6 +40,17 @@ class ServerLayout:
             http_port=int(os.environ.get("KGREC_HTTP_PORT", "7474")),
         )
 
+    def sibling(self, name: str, port_offset: int) -> "ServerLayout":
+        """A second server beside this one (``home/name``, ports + ``port_offset``) that shares its
+        downloaded jars: the test suite's and the benchmarks' own servers, never the user's data."""
+        home = self.home / name
+        home.mkdir(parents=True, exist_ok=True)
+        (self.home / "dist").mkdir(parents=True, exist_ok=True)
+        if not (home / "dist").exists():
+            (home / "dist").symlink_to(self.home / "dist")
+        return ServerLayout(home=home, version=self.version, bolt_port=self.bolt_port + port_offset,
+                            http_port=self.http_port + port_offset)
+
     @property
     def maven_repo(self) -> Path:
         return self.home / "m2"
