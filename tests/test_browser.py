@@ -7,7 +7,6 @@ Uses Debian's ``chromium`` + ``chromium-driver`` (test tools cannot download a b
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import urllib.parse
