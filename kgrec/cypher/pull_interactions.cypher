@@ -1,12 +1,16 @@
-// pull_interactions — every (:User)-[:INTERACTED]->(:Item), one row per user with the items
-// and the interaction attributes collected in the same order (null where absent).
+// pull_interactions — the INTERACTED relationships of the given users, as pull_relationships
+// returns them, plus the interaction attributes aligned with them (null where absent).
 //
-// Returns: head (user id), tails (item ids), weight, rating, ts (lists aligned with tails).
+// Returns: heads, tails (aligned lists of internal node ids), weight, rating, ts.
 //
 // Parameters:
-//   $user_ids  list<string> or null   only these users (null: all)
-MATCH (u:User)
-WHERE $user_ids IS NULL OR u.id IN $user_ids
-MATCH (u)-[r:INTERACTED]->(i:Item)
-RETURN u.id AS head, collect(i.id) AS tails, collect(r.weight) AS weight,
-       collect(r.rating) AS rating, collect(r.ts) AS ts
+//   $chunks  list<list<integer>>  internal ids of the users, one list per result row
+UNWIND $chunks AS chunk
+CALL (chunk) {
+  UNWIND chunk AS head
+  MATCH (h)-[r:INTERACTED]->(t)
+  WHERE id(h) = head
+  RETURN collect(head) AS heads, collect(id(t)) AS tails, collect(r.weight) AS weight,
+         collect(r.rating) AS rating, collect(r.ts) AS ts
+}
+RETURN heads, tails, weight, rating, ts

@@ -1,8 +1,18 @@
-// pull_relationships — one relationship type between two labels, one row per head node with
-// its tails collected (10-15x faster to stream than one row per relationship).
+// pull_relationships — the relationships of one type leaving the given head nodes, as internal
+// node ids: one row per chunk of heads, with one entry per relationship in each list. Heads
+// are sought by internal id (no label scan or filter) and tails are not label-checked: the
+// caller keeps the tails whose label it wants. Rows stream chunk by chunk.
 //
-// Returns: head (id), tails (list of ids).
+// Returns: heads, tails (aligned lists of internal node ids).
 //
-// Parameters: none. Slots: {{label:head}}, {{rel:type}}, {{label:tail}}.
-MATCH (h:{{label:head}})-[:{{rel:type}}]->(t:{{label:tail}})
-RETURN h.id AS head, collect(t.id) AS tails
+// Parameters:
+//   $chunks  list<list<integer>>  internal ids of the head nodes, one list per result row
+// Slot: {{rel:type}}.
+UNWIND $chunks AS chunk
+CALL (chunk) {
+  UNWIND chunk AS head
+  MATCH (h)-[:{{rel:type}}]->(t)
+  WHERE id(h) = head
+  RETURN collect(head) AS heads, collect(id(t)) AS tails
+}
+RETURN heads, tails

@@ -1,17 +1,31 @@
 """Pulling the knowledge graph (or a subgraph) from Neo4j into :class:`GraphColumns`.
 
-Rows are one head node each, with its tails as a collected list, and are turned into integer
-index arrays chunk by chunk: no Python object per relationship is kept, and memory holds the
-index arrays plus one chunk of strings. The node id <-> index maps are the sorted ids per
-label, exactly as :func:`~kgrec.engine.graph.columns_from_tabular` builds them, so a graph
-gives the same columns whether it comes from tables or from Neo4j.
+Where the time goes decides the shape of the queries. The Python driver spends about 10 us on
+each record and decoding a string costs far more than an integer, so:
+
+* every label's nodes come in one row: internal node ids beside the ``id`` properties;
+* relationships come as *internal* node ids, one row per chunk of ``CHUNK_HEADS`` head nodes
+  holding a list entry per relationship: a million relationships are a dozen records of
+  integer lists, which the Rust packstream extension decodes straight into numpy;
+* heads are sought by internal id and tails are not label-checked on the server (a label
+  filter per relationship doubled the server time); the tails of each wanted label are picked
+  here with the label's internal-id index, as are the unknown ends, which are dropped;
+* the head chunks of all relationship types are pulled by ``workers`` sessions at once, so
+  the server's scan and the client's decoding overlap.
+
+The node id <-> index maps are the sorted ids per label, exactly as
+:func:`~kgrec.engine.graph.columns_from_tabular` builds them, so a graph gives the same
+columns whether it comes from tables or from Neo4j. Internal ids only live within one pull
+(Neo4j may reuse them after a deletion); a pull that races with writes can miss or drop what
+changed meanwhile, as any multi-query read of Neo4j can.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import neo4j
@@ -24,8 +38,12 @@ from kgrec.graph_schema import INTERACTED, ITEM, USER
 
 log = logging.getLogger(__name__)
 
-#: head rows turned into index arrays at a time
-CHUNK_ROWS = 20_000
+#: head nodes per result row (one row: a few tens of thousands of relationships at 1M)
+CHUNK_HEADS = 4096
+#: result rows per query: the unit of work handed to the concurrent sessions
+TASK_CHUNKS = 4
+#: attributes pulled with each interaction
+INTERACTION_ATTRS = ("weight", "rating", "ts")
 
 
 @dataclass(frozen=True)
@@ -39,46 +57,41 @@ class PullStats:
         return self.relationships / self.seconds if self.seconds else 0.0
 
 
-def _stream(driver: neo4j.Driver, database: str, query: str, **params) -> Iterable[neo4j.Record]:
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000) as session:
-        yield from session.run(query, **params)
+@dataclass(frozen=True)
+class _Nodes:
+    """One label's nodes: ``ids`` sorted (a node's index is its position) and the internal id
+    of each, in the same order."""
+
+    ids: np.ndarray
+    internal: pd.Index
+
+    def index_of(self, internal: np.ndarray) -> np.ndarray:
+        """Indices of internal node ids (-1 for nodes without this label)."""
+        return self.internal.get_indexer(internal)
 
 
-def _chunks(records: Iterable[neo4j.Record], size: int = CHUNK_ROWS) -> Iterable[list[neo4j.Record]]:
-    chunk: list[neo4j.Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _session(driver: neo4j.Driver, database: str) -> neo4j.Session:
+    # id() is deprecated in Cypher 5 but is the only integer handle on a node; silence the
+    # warning it logs on every query.
+    return driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
+                          notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.DEPRECATION])
 
 
-def _index_chunk(rows: list[neo4j.Record], heads: pd.Index, tails: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(head index, tail index, positions kept) of one chunk; unknown ends are dropped."""
-    lengths = np.fromiter((len(r["tails"]) for r in rows), dtype=np.int64, count=len(rows))
-    head_idx = np.repeat(heads.get_indexer([r["head"] for r in rows]), lengths)
-    tail_idx = tails.get_indexer([t for r in rows for t in r["tails"]])
-    keep = (head_idx >= 0) & (tail_idx >= 0)
-    return head_idx[keep], tail_idx[keep], keep
-
-
-def _attribute(rows: list[neo4j.Record], name: str, keep: np.ndarray) -> np.ndarray:
-    values = np.array([np.nan if v is None else v for r in rows for v in r[name]], dtype=np.float64)
-    return values[keep]
+def _rows(driver: neo4j.Driver, database: str, query: str, **params) -> list[neo4j.Record]:
+    with _session(driver, database) as session:
+        return list(session.run(query, **params))
 
 
 def _combinations(driver: neo4j.Driver, database: str) -> list[EdgeKey]:
     """(head label, type, tail label) of every relationship in the graph but RECOMMENDED: labels
     with outgoing relationships of a type paired with labels with incoming ones, from the
     counts store (a combination this over-reports just pulls nothing)."""
-    schema = next(iter(_stream(driver, database, cypher.load("pull_schema"))))
+    schema = _rows(driver, database, cypher.load("pull_schema"))[0]
     heads: dict[str, list[str]] = {}
     tails: dict[str, list[str]] = {}
     for rel in schema["types"]:
         for label in schema["labels"]:
-            counts = next(iter(_stream(driver, database, cypher.render("pull_type_counts", label=label, type=rel))))
+            counts = _rows(driver, database, cypher.render("pull_type_counts", label=label, type=rel))[0]
             if counts["out"]:
                 heads.setdefault(rel, []).append(label)
             if counts["in"]:
@@ -86,54 +99,97 @@ def _combinations(driver: neo4j.Driver, database: str) -> list[EdgeKey]:
     return sorted((h, rel, t) for rel in heads for h in heads[rel] for t in tails.get(rel, []))
 
 
+def _nodes(driver: neo4j.Driver, database: str, label: str) -> _Nodes:
+    row = _rows(driver, database, cypher.render("pull_node_ids", label=label))[0]
+    ids = np.array(row["ids"], dtype=object)
+    order = np.argsort(ids, kind="stable")
+    return _Nodes(ids[order], pd.Index(np.asarray(row["nodes"], dtype=np.int64)[order]))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The relationships of one type leaving one label's nodes: what one query file pulls."""
+
+    query: str
+    heads: np.ndarray  # internal ids
+    attrs: tuple[str, ...] = ()
+
+    def dtypes(self) -> dict[str, type]:
+        return {"heads": np.int64, "tails": np.int64, **{name: np.float64 for name in self.attrs}}
+
+
+def _pull_chunks(driver: neo4j.Driver, database: str, source: _Source, chunks: list[list[int]]) -> list[dict]:
+    """Per result row, ``heads``, ``tails`` (internal ids) and ``source.attrs`` as arrays."""
+    return [{name: np.asarray(record[name], dtype=dtype) for name, dtype in source.dtypes().items()}  # None -> NaN
+            for record in _rows(driver, database, source.query, chunks=chunks)]
+
+
+def _pull(driver: neo4j.Driver, database: str, sources: dict[tuple[str, str], _Source],
+          workers: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Every source's columns; the head chunks of all sources share ``workers`` sessions."""
+    jobs = []
+    for key, source in sources.items():
+        ids = np.sort(source.heads).tolist()
+        chunks = [ids[i:i + CHUNK_HEADS] for i in range(0, len(ids), CHUNK_HEADS)]
+        jobs += [(key, chunks[i:i + TASK_CHUNKS]) for i in range(0, len(chunks), TASK_CHUNKS)]
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda job: _pull_chunks(driver, database, sources[job[0]], job[1]), jobs))
+    rows: dict[tuple[str, str], list[dict]] = {key: [] for key in sources}
+    for (key, _), result in zip(jobs, results):
+        rows[key] += result
+    return {key: {name: np.concatenate([np.zeros(0, dtype), *(row[name] for row in rows[key])])
+                  for name, dtype in source.dtypes().items()}
+            for key, source in sources.items()}
+
+
 def pull_graph(driver: neo4j.Driver, database: str, *, labels: Sequence[str] | None = None,
                rel_types: Sequence[str] | None = None, user_ids: Sequence[str] | None = None,
-               ) -> tuple[GraphColumns, PullStats]:
+               workers: int = 2) -> tuple[GraphColumns, PullStats]:
     """Pull the graph kgrec trains on.
 
     Args:
         labels: only these node labels (default: every label that has relationships).
         rel_types: only these relationship types (default: all but RECOMMENDED).
         user_ids: only these users' interactions (the other users keep no edges).
+        workers: sessions pulling relationships at once.
 
     Returns:
         The columns and what was pulled (nodes, relationships, seconds).
     """
     started = time.monotonic()
-    combos = _combinations(driver, database)
-    combos = [c for c in combos if (labels is None or (c[0] in labels and c[2] in labels))
-              and (rel_types is None or c[1] in rel_types)]
+    combos = [c for c in _combinations(driver, database)
+              if (labels is None or (c[0] in labels and c[2] in labels))
+              and (rel_types is None or c[1] in rel_types)
+              and (c[1] != INTERACTED or c == INTERACTION_KEY)]  # INTERACTED is defined between users and items only
     wanted = sorted({c[0] for c in combos} | {c[2] for c in combos} | {USER, ITEM})
-    node_ids = {label: np.sort(np.array([r["id"] for r in _stream(driver, database,
-                                                                  cypher.render("pull_node_ids", label=label))],
-                                        dtype=object))
-                for label in wanted}
-    index = {label: pd.Index(ids) for label, ids in node_ids.items()}
+    nodes = {label: _nodes(driver, database, label) for label in wanted}
+
+    sources = {}
+    for head, rel in sorted({(head, rel) for head, rel, _ in combos}):
+        if (head, rel) == INTERACTION_KEY[:2]:
+            users = nodes[USER].internal.to_numpy()
+            if user_ids is not None:
+                chosen = pd.Index(nodes[USER].ids).get_indexer(np.asarray(list(user_ids), dtype=object))
+                users = users[np.unique(chosen[chosen >= 0])]
+            sources[head, rel] = _Source(cypher.load("pull_interactions"), users, INTERACTION_ATTRS)
+        else:
+            sources[head, rel] = _Source(cypher.render("pull_relationships", type=rel),
+                                         nodes[head].internal.to_numpy())
+    pulled = _pull(driver, database, sources, workers)
+
     edges: dict[EdgeKey, tuple[np.ndarray, np.ndarray]] = {}
     attrs: dict[EdgeKey, dict[str, np.ndarray]] = {}
     for key in combos:
-        head, rel, tail = key
-        is_interaction = key == INTERACTION_KEY
-        if rel == INTERACTED and not is_interaction:
-            continue  # INTERACTED is defined between users and items only
-        query = (cypher.load("pull_interactions") if is_interaction
-                 else cypher.render("pull_relationships", head=head, type=rel, tail=tail))
-        params = {"user_ids": list(user_ids) if user_ids is not None else None} if is_interaction else {}
-        heads, tails, columns = [], [], {"weight": [], "rating": [], "ts": []}
-        for rows in _chunks(_stream(driver, database, query, **params)):
-            h, t, keep = _index_chunk(rows, index[head], index[tail])
-            heads.append(h)
-            tails.append(t)
-            if is_interaction:
-                for name in columns:
-                    columns[name].append(_attribute(rows, name, keep))
-        edges[key] = (np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, np.int64),
-                      np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, np.int64))
-        if is_interaction:
-            attrs[key] = {name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in columns.items()}
-    stats = PullStats(nodes=sum(len(v) for v in node_ids.values()),
+        columns = pulled[key[:2]]
+        head_idx = nodes[key[0]].index_of(columns["heads"])
+        tail_idx = nodes[key[2]].index_of(columns["tails"])
+        keep = (head_idx >= 0) & (tail_idx >= 0)
+        edges[key] = (head_idx[keep].astype(np.int64), tail_idx[keep].astype(np.int64))
+        if key == INTERACTION_KEY:
+            attrs[key] = {name: columns[name][keep] for name in INTERACTION_ATTRS}
+    stats = PullStats(nodes=sum(len(n.ids) for n in nodes.values()),
                       relationships=sum(len(h) for h, _ in edges.values()),
                       seconds=time.monotonic() - started)
     log.info("pulled %d nodes and %d relationships in %.1f s (%.0f relationships/s)",
              stats.nodes, stats.relationships, stats.seconds, stats.relationships_per_s)
-    return GraphColumns(node_ids, edges, attrs), stats
+    return GraphColumns({label: n.ids for label, n in nodes.items()}, edges, attrs), stats
