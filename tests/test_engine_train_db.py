@@ -163,3 +163,15 @@ def test_load_active_refuses_a_graph_whose_nodes_changed(published):
     finally:
         driver.execute_query("MATCH (n) WHERE n.id IN ['zz-new-item', 'zz-new-cat'] DETACH DELETE n",
                              database_=database)
+
+
+def test_publishing_again_retires_the_previous_model_and_its_checkpoint(published):
+    """Last in the module: it replaces the fixture's model."""
+    driver, database, first, stats = published
+    second, second_stats = train_and_publish(driver, database, TrainConfig(epochs=1, dim=16, seed=2), top_k=TOP_K,
+                                             progress=False, model_dir=stats.checkpoint.parent)
+    rows = _rows(driver, database, "MATCH (m:Model) RETURN m.version AS v, m.active AS active")
+    assert [(r["v"], r["active"]) for r in rows] == [(second, True)]
+    assert _one(driver, database, "MATCH ()-[r:RECOMMENDED]->() WHERE r.model <> $v RETURN count(r)", v=second) == 0
+    assert not stats.checkpoint.exists()
+    assert second_stats.checkpoint.exists()

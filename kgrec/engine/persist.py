@@ -64,6 +64,38 @@ def save_model(path: Path, task: KGATTask, config: TrainConfig, fingerprint: str
     return path
 
 
+def model_checkpoints(driver: neo4j.Driver, database: str) -> dict[str, str | None]:
+    """Version -> checkpoint path of every ``:Model`` node in ``database``."""
+    records, _, _ = driver.execute_query(cypher.load("model_checkpoints"), database_=database,
+                                         routing_=neo4j.RoutingControl.READ)
+    return {r["version"]: r["checkpoint"] for r in records}
+
+
+def prune_checkpoints(before: dict[str, str | None], after: dict[str, str | None], model_dir: Path) -> list[Path]:
+    """Delete the checkpoint files of models that were in the database (``before``, a
+    :func:`model_checkpoints` reading) and are gone from it (``after``): the model a write-back
+    retired and the leftovers of dead runs that it cleaned up. Why this and not "every other file
+    in the folder": one models folder can serve several databases, and a file another database's
+    model names must stay. Only files inside ``model_dir`` are touched. Returns what was deleted.
+    """
+    keep = {Path(path).resolve() for path in after.values() if path}
+    root = model_dir.resolve()
+    removed = []
+    for version, path in before.items():
+        if version in after or not path:
+            continue
+        file = Path(path).resolve()
+        if file in keep or not file.is_relative_to(root):
+            continue
+        try:
+            file.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(file)
+        log.info("removed the checkpoint of retired model %s: %s", version, file)
+    return removed
+
+
 def _config(saved: dict) -> TrainConfig:
     """The saved config on CPU; keys a newer/older TrainConfig does not know are ignored."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}

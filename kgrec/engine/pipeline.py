@@ -21,7 +21,7 @@ import neo4j
 from kgrec.engine.evaluate import validation_ndcg
 from kgrec.engine.graph import INTERACTION_KEY
 from kgrec.engine.output import model_output
-from kgrec.engine.persist import models_dir, save_model
+from kgrec.engine.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
 from kgrec.engine.pull import PullStats, pull_graph
 from kgrec.engine.split import temporal_split
 from kgrec.engine.train import KGATTask, TrainConfig, TrainResult, fit, seed_everything
@@ -77,7 +77,9 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
         progress: progress bars during the write-back.
-        model_dir: where the trained model is saved (default ``$KGREC_HOME/models``).
+        model_dir: where the trained model is saved (default ``$KGREC_HOME/models``). After
+            the switch, the checkpoint files of the models the write-back removed (the retired
+            one, leftovers of dead runs) are deleted from it.
 
     Returns:
         ``(version, stats)``: the now-active model version and a :class:`PublishStats`.
@@ -107,14 +109,17 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
 
     started = time.monotonic()
     version = new_version(config.model)
-    checkpoint = save_model((model_dir or models_dir()) / f"{version}.pt", task, config, columns.fingerprint(), version)
+    model_dir = model_dir or models_dir()
+    checkpoint = save_model(model_dir / f"{version}.pt", task, config, columns.fingerprint(), version)
     output = model_output(task, columns, version, k=top_k, params=asdict(config),
                           metrics={"val_ndcg@20": result.best_score, "best_epoch": result.best_epoch})
     output.checkpoint = str(checkpoint)
     seconds["output"] = time.monotonic() - started
 
     started = time.monotonic()
+    before = model_checkpoints(driver, database)
     write_stats = write_model(driver, database, columns, output, progress=progress)
+    prune_checkpoints(before, model_checkpoints(driver, database), model_dir)
     seconds["write"] = time.monotonic() - started
     log.info("model %s active (checkpoint %s)", version, checkpoint)
     return version, PublishStats(pull_stats, result, write_stats, checkpoint, seconds)
