@@ -129,3 +129,21 @@ def test_kgat_trains_resumes_and_scores_edited_histories(columns, tmp_path):
     assert not torch.allclose(scores, edited)
     # a user is its interactions: an unknown user with the same history scores the same
     assert torch.allclose(frozen.score_history(-1, history), scores)
+
+
+def test_layer_trimming_gives_the_seeds_the_same_representations_and_gradients(columns):
+    task = KGATTask(columns, TrainConfig(dim=16, layers=3, fanouts=(4, 3, 2)))
+    seeds = torch.arange(0, task.graph.num_nodes, 37)
+    sub = task.sampler.sample(seeds)
+    assert sum(sub.num_sampled_nodes) == len(sub.n_id) and sum(sub.num_sampled_edges) == sub.edge_index.size(1)
+    assert int(sub.seed_local.max()) < sub.num_sampled_nodes[0]
+    degree = task.degree[sub.n_id]
+    runs = []
+    for hops in ((), (sub.num_sampled_nodes, sub.num_sampled_edges)):
+        task.model.zero_grad()
+        rep, _ = task.model(sub.n_id, sub.edge_index, sub.edge_type, degree, *hops)
+        rep[sub.seed_local].pow(2).sum().backward()
+        runs.append((rep[sub.seed_local].detach(), [p.grad.clone() for p in task.model.parameters()]))
+    (full, full_grads), (trimmed, trimmed_grads) = runs
+    assert torch.allclose(full, trimmed, atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(full_grads, trimmed_grads))

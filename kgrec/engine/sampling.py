@@ -63,12 +63,20 @@ class TripleSampler:
 @dataclass
 class Subgraph:
     """A sampled computation graph: ``n_id`` (flat ids), local ``edge_index``/``edge_type``,
-    and the local position of every seed given to :meth:`NeighborSampler.sample`."""
+    and the local position of every seed given to :meth:`NeighborSampler.sample`.
+
+    Nodes and edges are in hop order (the seeds, then the nodes first reached at hop 1, ...;
+    the edges sampled at hop 1, then hop 2, ...), counted per hop in ``num_sampled_nodes``
+    (seeds first) and ``num_sampled_edges``, as in PyG's ``NeighborLoader``: a model can then
+    leave out, layer by layer, what can no longer reach the seeds
+    (:meth:`~kgrec.engine.models.kgat.KGAT.forward`)."""
 
     n_id: Tensor
     edge_index: Tensor
     edge_type: Tensor
     seed_local: Tensor
+    num_sampled_nodes: list[int]
+    num_sampled_edges: list[int]
 
 
 class NeighborSampler:
@@ -113,4 +121,5 @@ class NeighborSampler:
         local = torch.full((self.graph.num_nodes,), -1, dtype=torch.long)
         local[n_id] = torch.arange(len(n_id))
         edge_ids = torch.cat(edges)
-        return Subgraph(n_id, local[self.graph.edge_index[:, edge_ids]], self.graph.edge_type[edge_ids], seed_local)
+        return Subgraph(n_id, local[self.graph.edge_index[:, edge_ids]], self.graph.edge_type[edge_ids], seed_local,
+                        [len(part) for part in all_nodes], [len(part) for part in edges])

@@ -91,7 +91,8 @@ class KGATTask:
         sub = self.sampler.sample(seeds)
         n_id, edge_index = sub.n_id.to(self.device), sub.edge_index.to(self.device)
         edge_type = sub.edge_type.to(self.device)
-        rep, _ = self.model(n_id, edge_index, edge_type, self.degree[sub.n_id].to(self.device))
+        rep, _ = self.model(n_id, edge_index, edge_type, self.degree[sub.n_id].to(self.device),
+                            sub.num_sampled_nodes, sub.num_sampled_edges)
         seeds_local = sub.seed_local.to(self.device)
         u, p, n = rep[seeds_local].split(len(users))
         initial = self.model.initial(n_id[seeds_local])
