@@ -110,19 +110,21 @@ class WriteStats:
         return self.attention / self.seconds.get("attention", 0) if self.seconds.get("attention") else 0.0
 
 
-def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[list[dict]], total: int,
+def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tuple[int, dict]], total: int,
            desc: str, progress: bool, workers: int, **params) -> None:
-    """Each batch in its own write transaction (with the driver's retry), ``workers`` at a time.
+    """Each batch (rows in it, its parameters) in its own write transaction (with the driver's
+    retry), ``workers`` at a time.
 
-    Why several in flight: most of a batch's time is the client packing floats and the server
-    decoding and storing them, on different cores; two transactions overlap the two. Batches
-    are built lazily (``batches`` is a generator), so at most ``workers`` of them exist as
-    Python lists at once. Nothing written here is visible to queries before the flip, so the
-    order in which batches commit does not matter.
+    Why several in flight: the server spends most of a batch's time storing it and the client
+    packing the next one, and two transactions overlap those. Batches are built lazily
+    (``batches`` is a generator), so at most ``workers`` of them exist at once. Nothing written
+    here is visible to queries before the flip, so the order in which batches commit does not
+    matter.
     """
-    def run(batch: list[dict]) -> int:
-        driver.execute_query(query, parameters_={"rows": batch, **params}, database_=database)
-        return len(batch)
+    def run(batch: tuple[int, dict]) -> int:
+        rows, batch_params = batch
+        driver.execute_query(query, parameters_={**batch_params, **params}, database_=database)
+        return rows
 
     with tqdm(total=total, desc=desc, unit="rows", disable=not progress, leave=False) as bar, \
             ThreadPoolExecutor(workers) as pool:
@@ -133,6 +135,19 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[li
                 bar.update(pending.popleft().result())
         while pending:
             bar.update(pending.popleft().result())
+
+
+class _Unlogged(list):
+    """A list query parameter that the driver's debug log does not spell out.
+
+    Why: the driver formats every parameter for its debug log even when that log is off
+    (neo4j 6.4, ``Bolt5x5.run``), and formatting a batch of embeddings or attention values
+    took longer than the server took to store it (about 2 s of client time per 70k embeddings
+    of 64 floats). Packing is unchanged: this is still a list.
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} values>"
 
 
 def active_slot(driver: neo4j.Driver, database: str) -> str | None:
@@ -204,7 +219,8 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     rows = [r for r in rows if r["items"]]
     step = max(1, batch_size // 10)
     _write(driver, database, cypher.load("writeback_recommended"),
-           (rows[start:start + step] for start in range(0, len(rows), step)), len(rows),
+           ((len(rows[start:start + step]), {"rows": _Unlogged(rows[start:start + step])})
+            for start in range(0, len(rows), step)), len(rows),
            "RECOMMENDED", progress, 1, version=output.version)  # creating edges locks items: one at a time
     stats.seconds["recommended"] = time.monotonic() - started
 
@@ -234,14 +250,14 @@ def _active_version(driver: neo4j.Driver, database: str) -> str | None:
     return records[0]["version"] if records else None
 
 
-def _embedding_batches(ids: np.ndarray, matrix: np.ndarray, size: int) -> Iterator[list[dict]]:
-    """``{id, embedding}`` rows, ``size`` per batch, converted to Python lists one batch at a time."""
+def _embedding_batches(ids: np.ndarray, matrix: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
+    """``size`` ids and their embeddings per batch."""
     for start in range(0, len(ids), size):
-        yield [{"id": node_id, "embedding": vector} for node_id, vector in
-               zip(ids[start:start + size].tolist(), np.asarray(matrix[start:start + size], dtype=np.float64).tolist())]
+        chunk = np.asarray(matrix[start:start + size], dtype=np.float64).tolist()
+        yield len(chunk), {"ids": ids[start:start + size].tolist(), "embeddings": _Unlogged(chunk)}
 
 
-def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[list[dict]]:
+def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
     """One row per head node, ``{head, attention: {tail id: value}}``, in batches of about
     ``4 * size`` relationships (a head's relationships are never split: one MATCH per head)."""
     order = np.argsort(heads, kind="stable")
@@ -252,7 +268,7 @@ def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray,
         batch.append({"head": heads[start], "attention": dict(zip(tails[start:end].tolist(), values[start:end].tolist()))})
         in_batch += end - start
         if in_batch >= 4 * size:
-            yield batch
+            yield in_batch, {"rows": _Unlogged(batch)}
             batch, in_batch = [], 0
     if batch:
-        yield batch
+        yield in_batch, {"rows": _Unlogged(batch)}
