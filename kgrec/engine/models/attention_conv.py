@@ -69,16 +69,18 @@ class KnowledgeAttentionConv(MessagePassing):
 
     def attention_logits(self, x: Tensor, edge_index: Tensor, edge_type: Tensor) -> Tensor:
         r""":math:`\pi(h, r, t)` per edge. Each relation projects only the nodes its edges touch,
-        so the cost is (nodes x d x k) per relation rather than (edges x d x k)."""
+        and takes the head's :math:`\tanh` once per node, so the cost is (nodes x d x k) per
+        relation rather than (edges x d x k), and one product per edge."""
         src, dst = edge_index
         positions, values = [], []
         for r in torch.unique(edge_type).tolist():
             idx = (edge_type == r).nonzero().view(-1)
             nodes, inverse = torch.unique(torch.cat([src[idx], dst[idx]]), return_inverse=True)
             proj = x[nodes] @ self.rel_weight[r]
-            tail, head = proj[inverse[:len(idx)]], proj[inverse[len(idx):]]
+            tail = proj.index_select(0, inverse[:len(idx)])
+            head = torch.tanh(proj + self.rel_emb[r]).index_select(0, inverse[len(idx):])
             positions.append(idx)
-            values.append((tail * torch.tanh(head + self.rel_emb[r])).sum(-1) * self.scale)
+            values.append((tail * head).sum(-1) * self.scale)
         if not values:
             return x.new_zeros(0)
         return torch.zeros(edge_index.size(1), dtype=x.dtype, device=x.device).index_copy(
