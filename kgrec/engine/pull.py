@@ -15,9 +15,9 @@ each record and decoding a string costs far more than an integer, so:
 
 The node id <-> index maps are the sorted ids per label, exactly as
 :func:`~kgrec.engine.graph.columns_from_tabular` builds them, so a graph gives the same
-columns whether it comes from tables or from Neo4j. Internal ids only live within one pull
-(Neo4j may reuse them after a deletion); a pull that races with writes can miss or drop what
-changed meanwhile, as any multi-query read of Neo4j can.
+columns whether it comes from tables or from Neo4j. Internal ids (:mod:`kgrec.engine.node_ids`)
+only live within one pull; a pull that races with writes can miss or drop what changed
+meanwhile, as any multi-query read of Neo4j can.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
+from kgrec.engine import node_ids
 from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.graph_schema import INTERACTED, ITEM, USER
 
@@ -70,15 +71,8 @@ class _Nodes:
         return self.internal.get_indexer(internal)
 
 
-def _session(driver: neo4j.Driver, database: str) -> neo4j.Session:
-    # id() is deprecated in Cypher 5 but is the only integer handle on a node; silence the
-    # warning it logs on every query.
-    return driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
-                          notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.DEPRECATION])
-
-
 def _rows(driver: neo4j.Driver, database: str, query: str, **params) -> list[neo4j.Record]:
-    with _session(driver, database) as session:
+    with node_ids.session(driver, database) as session:
         return list(session.run(query, **params))
 
 
@@ -100,10 +94,9 @@ def _combinations(driver: neo4j.Driver, database: str) -> list[EdgeKey]:
 
 
 def _nodes(driver: neo4j.Driver, database: str, label: str) -> _Nodes:
-    row = _rows(driver, database, cypher.render("pull_node_ids", label=label))[0]
-    ids = np.array(row["ids"], dtype=object)
+    internal, ids = node_ids.read(driver, database, label)
     order = np.argsort(ids, kind="stable")
-    return _Nodes(ids[order], pd.Index(np.asarray(row["nodes"], dtype=np.int64)[order]))
+    return _Nodes(ids[order], pd.Index(internal[order]))
 
 
 @dataclass(frozen=True)

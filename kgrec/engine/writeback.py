@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 
 import neo4j
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from kgrec import cypher
+from kgrec.engine import node_ids
 from kgrec.engine.graph import EdgeKey, GraphColumns
 from kgrec.graph_schema import ITEM, USER
 
@@ -123,7 +125,8 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tu
     """
     def run(batch: tuple[int, dict]) -> int:
         rows, batch_params = batch
-        driver.execute_query(query, parameters_={**batch_params, **params}, database_=database)
+        with node_ids.session(driver, database, neo4j.WRITE_ACCESS) as session:
+            session.execute_write(lambda tx: tx.run(query, {**batch_params, **params}).consume())
         return rows
 
     with tqdm(total=total, desc=desc, unit="rows", disable=not progress, leave=False) as bar, \
@@ -191,7 +194,7 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     started = time.monotonic()
     for label, matrix in output.embeddings.items():
         _write(driver, database, cypher.render("writeback_embeddings", label=label),
-               _embedding_batches(columns.node_ids[label], matrix, batch_size), len(matrix),
+               _embedding_batches(driver, database, label, columns.node_ids[label], matrix, batch_size), len(matrix),
                f"embedding {label}", progress, workers, property=names.embedding_property)
         stats.embeddings += len(matrix)
     stats.seconds["embeddings"] = time.monotonic() - started
@@ -250,11 +253,18 @@ def _active_version(driver: neo4j.Driver, database: str) -> str | None:
     return records[0]["version"] if records else None
 
 
-def _embedding_batches(ids: np.ndarray, matrix: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
-    """``size`` ids and their embeddings per batch."""
-    for start in range(0, len(ids), size):
-        chunk = np.asarray(matrix[start:start + size], dtype=np.float64).tolist()
-        yield len(chunk), {"ids": ids[start:start + size].tolist(), "embeddings": _Unlogged(chunk)}
+def _embedding_batches(driver: neo4j.Driver, database: str, label: str, ids: np.ndarray, matrix: np.ndarray,
+                       size: int) -> Iterator[tuple[int, dict]]:
+    """``size`` nodes (internal ids, read now, and ids) and their embeddings per batch; ids no
+    longer in the graph are skipped."""
+    internal, stored = node_ids.read(driver, database, label)
+    positions = pd.Index(stored).get_indexer(np.asarray(ids, dtype=object))
+    present = np.flatnonzero(positions >= 0)
+    nodes = internal[positions[present]]
+    for start in range(0, len(present), size):
+        rows = present[start:start + size]
+        yield len(rows), {"nodes": nodes[start:start + size].tolist(), "ids": ids[rows].tolist(),
+                          "embeddings": _Unlogged(np.asarray(matrix[rows], dtype=np.float64).tolist())}
 
 
 def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
