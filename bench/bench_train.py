@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=10, help="timed batches (default 10)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, help="triples per batch (default TrainConfig's)")
+    parser.add_argument("--fanouts", type=int, nargs="+", help="edges per node and hop (default TrainConfig's)")
     parser.add_argument("--out", type=Path, help="also record the run in this JSON file, keyed by size")
     args = parser.parse_args()
 
@@ -45,6 +47,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     config = TrainConfig(seed=args.seed)
+    config.batch_size = args.batch_size or config.batch_size
+    config.fanouts = tuple(args.fanouts or config.fanouts)
     columns = columns_from_tabular(generate_sample(n_interactions=args.interactions, seed=args.seed))
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)
