@@ -192,11 +192,10 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     stats.seconds["prepare"] = time.monotonic() - started
 
     started = time.monotonic()
-    for label, matrix in output.embeddings.items():
-        _write(driver, database, cypher.render("writeback_embeddings", label=label),
-               _embedding_batches(driver, database, label, columns.node_ids[label], matrix, batch_size), len(matrix),
-               f"embedding {label}", progress, workers, property=names.embedding_property)
-        stats.embeddings += len(matrix)
+    stats.embeddings = sum(len(matrix) for matrix in output.embeddings.values())
+    _write(driver, database, cypher.load("writeback_embeddings"),
+           _embedding_batches(driver, database, columns, output.embeddings, batch_size), stats.embeddings,
+           "embeddings", progress, workers, property=names.embedding_property)
     stats.seconds["embeddings"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -253,18 +252,26 @@ def _active_version(driver: neo4j.Driver, database: str) -> str | None:
     return records[0]["version"] if records else None
 
 
-def _embedding_batches(driver: neo4j.Driver, database: str, label: str, ids: np.ndarray, matrix: np.ndarray,
-                       size: int) -> Iterator[tuple[int, dict]]:
-    """``size`` nodes (internal ids, read now, and ids) and their embeddings per batch; ids no
-    longer in the graph are skipped."""
-    internal, stored = node_ids.read(driver, database, label)
-    positions = pd.Index(stored).get_indexer(np.asarray(ids, dtype=object))
-    present = np.flatnonzero(positions >= 0)
-    nodes = internal[positions[present]]
-    for start in range(0, len(present), size):
-        rows = present[start:start + size]
-        yield len(rows), {"nodes": nodes[start:start + size].tolist(), "ids": ids[rows].tolist(),
-                          "embeddings": _Unlogged(np.asarray(matrix[rows], dtype=np.float64).tolist())}
+def _embedding_batches(driver: neo4j.Driver, database: str, columns: GraphColumns,
+                       embeddings: dict[str, np.ndarray], size: int) -> Iterator[tuple[int, dict]]:
+    """``size`` nodes per batch, all labels in one stream (the workers never wait for a label's
+    last batch): internal ids (read now), labels, ids, embeddings. Ids no longer in the graph
+    are skipped."""
+    nodes, labels, ids, rows = [], [], [], []
+    for label, matrix in embeddings.items():
+        internal, stored = node_ids.read(driver, database, label)
+        positions = pd.Index(stored).get_indexer(np.asarray(columns.node_ids[label], dtype=object))
+        present = np.flatnonzero(positions >= 0)
+        nodes.append(internal[positions[present]])
+        labels.append(np.full(len(present), label, dtype=object))
+        ids.append(columns.node_ids[label][present])
+        rows.append(np.asarray(matrix, dtype=np.float32)[present])
+    nodes, labels, ids, matrix = (np.concatenate(parts) for parts in (nodes, labels, ids, rows))
+    for start in range(0, len(nodes), size):
+        batch = slice(start, start + size)
+        yield len(nodes[batch]), {"nodes": nodes[batch].tolist(), "labels": labels[batch].tolist(),
+                                  "ids": ids[batch].tolist(),
+                                  "embeddings": _Unlogged(matrix[batch].astype(np.float64).tolist())}
 
 
 def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
