@@ -173,9 +173,8 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     Args:
         batch_size: nodes per embedding transaction; attention goes in transactions of about
             ``4 * batch_size`` relationships, RECOMMENDED in ``batch_size // 10`` users.
-        workers: embedding/attention transactions in flight at once (RECOMMENDED edges are
-            written one transaction at a time: creating them locks the shared item nodes, and
-            concurrent batches deadlock).
+        workers: write transactions in flight at once (RECOMMENDED batches lock the items
+            they link to in one order, see writeback_recommended, so they do not deadlock).
     """
     stats = WriteStats()
     current = active_slot(driver, database)
@@ -223,7 +222,7 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     _write(driver, database, cypher.load("writeback_recommended"),
            ((len(rows[start:start + step]), {"rows": _Unlogged(rows[start:start + step])})
             for start in range(0, len(rows), step)), len(rows),
-           "RECOMMENDED", progress, 1, version=output.version)  # creating edges locks items: one at a time
+           "RECOMMENDED", progress, workers, version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
     started = time.monotonic()
