@@ -1,13 +1,21 @@
-"""Ranking quality of the attention model on the seeded synthetic sample (no database).
+"""Ranking quality of the attention model against the baselines on the seeded synthetic sample
+(no database), trained as ``kgrec eval`` trains it (default settings, early stopping).
 
-Small and short on purpose (800 users, 6 epochs of dimension 32, about 20 s for three seeds):
-enough for the model to be well clear of popularity. Margins measured on seeds 0-2, three runs
-each (identical results every run, training is seeded): NDCG@20 over popularity +0.077, +0.090,
-+0.088; ratio to item-kNN 0.93, 0.88, 0.96. Item-kNN is not beaten at this size and training
-length (at 2,000 users and full training the two are level: 0.235 each at seed 0, 0.231 vs 0.237
-at seed 1), so the test guards against falling back towards popularity, not a win over kNN.
+800 users, three seeds, about 35 s in all. Measured NDCG@20 (identical on every run: training is
+seeded), attention model / item-kNN / EASE / popularity:
+
+    seed 0: 0.2694 / 0.2634 / 0.2564 / 0.1674
+    seed 1: 0.2913 / 0.2990 / 0.2958 / 0.1719
+    seed 2: 0.2848 / 0.2712 / 0.2722 / 0.1710
+
+So over the three seeds the model is ahead of item-kNN (mean 0.2818 vs 0.2779, +1.4%) and EASE
+(0.2748, +2.5%), but not on every seed (seed 1: 0.974x item-kNN). Seeds 3-7 behave the same way
+(ahead of item-kNN on three, level within 0.0001 on one, behind by 0.4% on one). The test
+asserts what holds with room: clear of popularity on every seed (measured +0.10 to +0.12), within
+5% of item-kNN on every seed, and at least as good as item-kNN and EASE on the three-seed mean.
 """
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,22 +24,32 @@ from kgrec.engine.graph import columns_from_tabular
 from kgrec.engine.train import TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
+SEEDS = (0, 1, 2)
+METHODS = ("kgat", "item_knn", "ease", "popularity")
 
 
-@pytest.fixture
-def one_thread():
-    """Small tensors: one thread is faster than two, and far faster on a busy machine."""
+@pytest.fixture(scope="module")
+def ndcg() -> dict[str, np.ndarray]:
+    """NDCG@20 per method, one entry per seed. One thread: small tensors run faster on one, and
+    far faster on a busy machine."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    try:
+        runs = [run_evaluation(columns_from_tabular(generate_sample(n_users=800, seed=seed)), TrainConfig(seed=seed),
+                               ks=(20,), methods=METHODS) for seed in SEEDS]
+    finally:
+        torch.set_num_threads(threads)
+    return {method: np.array([run[method]["ndcg@20"] for run in runs]) for method in METHODS}
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_attention_model_clearly_beats_popularity(seed, one_thread):
-    columns = columns_from_tabular(generate_sample(n_users=800, seed=seed))
-    results = run_evaluation(columns, TrainConfig(seed=seed, epochs=6, dim=32), ks=(20,),
-                             methods=("kgat", "item_knn", "popularity"))
-    model, knn, popularity = (results[m]["ndcg@20"] for m in ("kgat", "item_knn", "popularity"))
-    assert model >= popularity + 0.05, results
-    assert model >= 0.8 * knn, results
+def test_clearly_beats_popularity_on_every_seed(ndcg):
+    assert (ndcg["kgat"] >= ndcg["popularity"] + 0.05).all(), ndcg
+
+
+def test_within_five_percent_of_item_knn_on_every_seed(ndcg):
+    assert (ndcg["kgat"] >= 0.95 * ndcg["item_knn"]).all(), ndcg
+
+
+@pytest.mark.parametrize("baseline", ["item_knn", "ease"])
+def test_at_least_as_good_as_the_closed_form_baselines_over_the_seeds(ndcg, baseline):
+    assert ndcg["kgat"].mean() >= ndcg[baseline].mean(), ndcg
