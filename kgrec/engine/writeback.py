@@ -219,9 +219,9 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
         stats.recommendations += int(keep_mask.sum())
     rows = [r for r in rows if r["items"]]
     step = max(1, batch_size // 10)
+    batches = (rows[start:start + step] for start in range(0, len(rows), step))
     _write(driver, database, cypher.load("writeback_recommended"),
-           ((len(rows[start:start + step]), {"rows": _Unlogged(rows[start:start + step])})
-            for start in range(0, len(rows), step)), len(rows),
+           ((len(batch), {"rows": _Unlogged(batch)}) for batch in batches), len(rows),
            "RECOMMENDED", progress, workers, version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
