@@ -9,9 +9,12 @@ relationships/s, write-back >= 50,000 embeddings/s.
     export KGREC_HOME=... KGREC_BOLT_PORT=...   # the server kgrec neo4j start runs
     .venv/bin/python bench/bench_load.py --interactions 1000000   # or pass --load below
     .venv/bin/python bench/bench_engine.py --interactions 1000000 --out bench/results/engine.json
+    .venv/bin/python bench/bench_engine.py --interactions 1000000 --io-only --out bench/results/engine_io.json
 
 The graph is assumed to be the synthetic sample of ``--interactions`` loaded by bench_load.py;
-``--load`` empties the database and loads it here first.
+``--load`` empties the database and loads it here first. ``--io-only`` measures the two Neo4j
+paths alone (an epoch at 1M takes ~25 minutes): it pulls, then writes back random embeddings,
+attention and top-K lists of the shapes a trained model produces.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--io-only", action="store_true", help="pull and write back random output, no training")
     parser.add_argument("--out", type=Path, help="also record the run in this JSON file, keyed by size")
     args = parser.parse_args()
 
@@ -52,6 +56,12 @@ def main() -> None:
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
         if args.load:
             result["load_seconds"] = _load(driver, settings.database, args.interactions, args.seed)
+        if args.io_only:
+            for training_only in ("epochs", "threads"):
+                del result[training_only]
+            result.update(_io_only(driver, settings.database, args.dim, args.seed))
+            print_and_record(result, args.out, args.interactions)
+            return
         started = time.monotonic()
         version, stats = train_and_publish(driver, settings.database,
                                            TrainConfig(epochs=args.epochs, dim=args.dim, seed=args.seed,
@@ -61,22 +71,51 @@ def main() -> None:
     epochs = [round(e["seconds"], 2) for e in stats.train.history]
     result.update({
         "model": version,
-        "nodes": stats.pull.nodes,
-        "relationships": stats.pull.relationships,
-        "pull_seconds": round(stats.pull.seconds, 2),
-        "pull_relationships_per_s": round(stats.pull.relationships_per_s),
+        **_io_figures(stats.pull, stats.write),
         "seconds_per_epoch": round(sum(epochs) / len(epochs), 2) if epochs else None,
         "epoch_seconds": epochs,
         "model_output_seconds": round(stats.seconds["output"], 2),
-        "writeback_embeddings": stats.write.embeddings,
-        "writeback_embeddings_per_s": round(stats.write.embeddings_per_s),
-        "writeback_attention": stats.write.attention,
-        "writeback_attention_per_s": round(stats.write.attention_per_s),
-        "writeback_seconds": {phase: round(s, 2) for phase, s in stats.write.seconds.items()},
         "total_seconds": round(total, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     })
     print_and_record(result, args.out, args.interactions)
+
+
+def _io_only(driver, database: str, dim: int, seed: int) -> dict:
+    """Pull, then write back random output of a trained model's shapes (20 items per user)."""
+    import numpy as np
+
+    from kgrec.engine.pull import pull_graph
+    from kgrec.engine.writeback import ModelOutput, write_model
+
+    rng = np.random.default_rng(seed)
+    columns, pull = pull_graph(driver, database)
+    n_users, n_items = len(columns.node_ids["User"]), len(columns.node_ids["Item"])
+    output = ModelOutput(
+        version=f"io-only-{time.strftime('%Y%m%dT%H%M%S')}",
+        embeddings={label: rng.standard_normal((len(ids), dim)).astype(np.float32)
+                    for label, ids in columns.node_ids.items()},
+        attention={key: rng.random(len(head)).astype(np.float32) for key, (head, _) in columns.edges.items()},
+        top_items=rng.integers(0, n_items, (n_users, 20)),
+        top_scores=np.sort(rng.random((n_users, 20)).astype(np.float32))[:, ::-1])
+    write = write_model(driver, database, columns, output, progress=False)
+    return {"io_only": True, "model": output.version, **_io_figures(pull, write),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _io_figures(pull, write) -> dict:
+    """The pull's and the write-back's figures (PullStats, WriteStats)."""
+    return {
+        "nodes": pull.nodes,
+        "relationships": pull.relationships,
+        "pull_seconds": round(pull.seconds, 2),
+        "pull_relationships_per_s": round(pull.relationships_per_s),
+        "writeback_embeddings": write.embeddings,
+        "writeback_embeddings_per_s": round(write.embeddings_per_s),
+        "writeback_attention": write.attention,
+        "writeback_attention_per_s": round(write.attention_per_s),
+        "writeback_seconds": {phase: round(s, 2) for phase, s in write.seconds.items()},
+    }
 
 
 def _load(driver, database: str, interactions: int, seed: int) -> float:
