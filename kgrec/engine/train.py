@@ -40,8 +40,8 @@ class TrainConfig:
     dim: int = 64
     layers: int = 3
     epochs: int = 40
-    batch_size: int = 1024
-    lr: float = 3e-3
+    batch_size: int = 2048
+    lr: float = 5e-3
     lambda_reg: float = 1e-4
     fanouts: tuple[int, ...] = (30, 10, 5)
     patience: int = 5
