@@ -1,7 +1,6 @@
-// writeback_recommended — one batch of materialised top-K lists as RECOMMENDED edges. The
-// edges are created in item id order: creating an edge locks both its nodes, the users of two
-// batches never overlap, so with the shared items always locked in the same order concurrent
-// batches cannot deadlock.
+// writeback_recommended — one batch of materialised top-K lists as RECOMMENDED edges. Batches
+// run one at a time: creating edges locks the shared item nodes (and relationship records of
+// dense ones), and concurrent batches deadlock.
 //
 // Parameters:
 //   $rows     list of {user, items (list of ids, best first), scores (list<float>)}
@@ -10,6 +9,4 @@ UNWIND $rows AS row
 MATCH (u:User {id: row.user})
 UNWIND range(0, size(row.items) - 1) AS k
 MATCH (i:Item {id: row.items[k]})
-WITH u, i, k, row
-ORDER BY i.id
 CREATE (u)-[:RECOMMENDED {model: $version, rank: k + 1, score: row.scores[k]}]->(i)

@@ -173,8 +173,11 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     Args:
         batch_size: nodes per embedding transaction; attention goes in transactions of about
             ``4 * batch_size`` relationships, RECOMMENDED in ``batch_size // 10`` users.
-        workers: write transactions in flight at once (RECOMMENDED batches lock the items
-            they link to in one order, see writeback_recommended, so they do not deadlock).
+        workers: embedding and attention transactions in flight at once. RECOMMENDED edges
+            go one transaction at a time: creating an edge locks both nodes and, on dense item
+            nodes, neighbouring relationship records, and two concurrent batches deadlocked at
+            1M even with their items in one order (the driver's retries then cost more than the
+            second worker saved).
     """
     stats = WriteStats()
     current = active_slot(driver, database)
@@ -222,7 +225,7 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     batches = (rows[start:start + step] for start in range(0, len(rows), step))
     _write(driver, database, cypher.load("writeback_recommended"),
            ((len(batch), {"rows": _Unlogged(batch)}) for batch in batches), len(rows),
-           "RECOMMENDED", progress, workers, version=output.version)
+           "RECOMMENDED", progress, 1, version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
     started = time.monotonic()
