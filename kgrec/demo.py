@@ -57,7 +57,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from kgrec.cypher import library
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.pull import pull_graph
-    from kgrec.engine.train import TrainConfig
+    from kgrec.engine.config import TrainConfig
     from kgrec.loaders import write_graph
     from kgrec.loaders.synthetic import generate_sample
 

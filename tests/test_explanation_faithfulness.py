@@ -15,7 +15,7 @@ from kgrec.cypher import library
 from kgrec.cypher.faithfulness import HistoryScorer, evaluate_sample
 from kgrec.engine.persist import load_active
 from kgrec.engine.pipeline import train_and_publish
-from kgrec.engine.train import TrainConfig
+from kgrec.engine.config import TrainConfig
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 
@@ -34,8 +34,8 @@ def trained(neo4j_driver, neo4j_database):
 
 def test_chosen_explanations_matter_more_than_random_ones(trained):
     driver, database = trained
-    frozen, columns, _ = load_active(driver, database)
-    report = evaluate_sample(driver, database, HistoryScorer(frozen, columns.node_ids), n_users=40, k=10, seed=0)
+    model, columns, _ = load_active(driver, database)
+    report = evaluate_sample(driver, database, HistoryScorer(model, columns), n_users=40, k=10, seed=0)
     assert report.recommendations == 400
     assert report.coverage >= 0.99
     assert report.chosen["mean_score_drop"] > 0

@@ -61,6 +61,9 @@ class ModelOutput:
         checkpoint: path of the saved model (:mod:`kgrec.engine.persist`), stored on the
             ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
             its own weights.
+        evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
+            interactions (item indices, -1 pads) that contribute most to its score, and their
+            exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
     """
 
     version: str
@@ -71,6 +74,8 @@ class ModelOutput:
     params: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     checkpoint: str | None = None
+    evidence_items: np.ndarray | None = None
+    evidence_weights: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -215,10 +220,16 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     users = columns.node_ids[USER]
     items = columns.node_ids[ITEM]
     rows = []
-    for user, picks, scores in zip(users.tolist(), output.top_items, output.top_scores):
+    for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
         keep_mask = picks >= 0
-        rows.append({"user": user, "items": items[picks[keep_mask]].tolist(),
-                     "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist()})
+        row = {"user": user, "items": items[picks[keep_mask]].tolist(),
+               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": []}
+        if output.evidence_items is not None:
+            for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
+                present = evidence >= 0
+                row["evidence"].append(items[evidence[present]].tolist())
+                row["weights"].append(np.asarray(weights[present], dtype=np.float64).tolist())
+        rows.append(row)
         stats.recommendations += int(keep_mask.sum())
     rows = [r for r in rows if r["items"]]
     step = max(1, batch_size // 10)
