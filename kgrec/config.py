@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import neo4j
 
+from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import ServerLayout
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(KgrecError, RuntimeError):
     """Settings are missing or contradictory; the message says which variable to set."""
 
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kgrec.errors import KgrecError
+
 USER = "User"
 ITEM = "Item"
 CATEGORY = "Category"
 MODEL = "Model"
+PUBLISH_LOCK = "PublishLock"
 
 INTERACTED = "INTERACTED"
 IN_CATEGORY = "IN_CATEGORY"
@@ -25,7 +28,7 @@ RECOMMENDED = "RECOMMENDED"
 #: Labels and relationship types kgrec reserves for itself; a triples file may not use them as
 #: a knowledge relation, because the engine and the query library give them a fixed meaning.
 RESERVED_RELATIONS = frozenset({INTERACTED, RECOMMENDED})
-RESERVED_LABELS = frozenset({MODEL})
+RESERVED_LABELS = frozenset({MODEL, PUBLISH_LOCK})
 
 #: Matched with ``fullmatch``: ``re.match`` with ``$`` also accepts a trailing newline, which
 #: passed validation and then broke the Cypher text after nodes were written.
@@ -34,7 +37,7 @@ _REL_TYPE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-class UnsafeIdentifierError(ValueError):
+class UnsafeIdentifierError(KgrecError, ValueError):
     """A label or relationship type that is not allowed to reach Cypher text."""
 
 

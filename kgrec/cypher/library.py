@@ -17,12 +17,14 @@ from kgrec import cypher
 from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRelationship,
                                   Recommendation, SimilarItem)
 from kgrec.cypher.sentences import sentence
+from kgrec.errors import KgrecError
+from kgrec.progress import progress_bar
 
 #: Co-interacting users followed per item in the explanation query; bounds the work on hubs.
 DEFAULT_FANOUT = 20
 
 
-class UnknownItemError(LookupError):
+class UnknownItemError(KgrecError, LookupError):
     """Interactions named items that are not in the graph; nothing was written."""
 
     def __init__(self, item_ids: Sequence[str]):
@@ -129,15 +131,13 @@ def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3, fano
     One explain query per user, written per batch of users. If another model becomes active
     meanwhile, nothing more is written (the query only writes onto the active model's edges).
     """
-    from tqdm import tqdm
-
     model = active_model(driver, database)
     if model is None:
         return 0
     if user_ids is None:
         user_ids = [r["id"] for r in _read(driver, database, "recommended_users", version=model.version)]
     written, rows = 0, []
-    for user in tqdm(user_ids, desc="explanations", unit="users", disable=not progress):
+    for user in progress_bar(user_ids, desc="explanations", unit="users", enabled=progress):
         items = [r.item_id for r in recommendations(driver, database, user, k=10_000)]
         explained = _explain(driver, database, user, items, 0, paths, fanout)
         for item in items:
