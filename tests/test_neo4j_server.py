@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,30 @@ def test_port_in_use_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert f"Bolt port {layout.bolt_port} is already in use" in done.stderr
     assert "KGREC_BOLT_PORT" in done.stderr
+
+
+@pytest.mark.neo4j
+def test_password_never_on_a_command_line_and_the_server_ends_overlong_transactions(side_layout, tmp_path):
+    """Every command kgrec runs is recorded (a `java` that logs its arguments, then runs the
+    real one): the generated password is in none of them (`ps` would show it), yet the server
+    accepts it; and the server's own transaction timeout ends a transaction left open."""
+    calls = tmp_path / "java-calls"
+    path = _bin_with(tmp_path, java=f'printf "%s\\n" "$*" >> {calls}\nexec {_real("java")} "$@"\n')
+    started = _run_kgrec(["neo4j", "start"], side_layout, path, KGREC_NEO4J_TX_TIMEOUT="2s")
+    assert started.returncode == 0, started.stderr
+    password = side_layout.password_file.read_text().strip()
+    recorded = calls.read_text()
+    assert "set-initial-password" in recorded and "CommunityEntryPoint" in recorded
+    assert password not in recorded
+    assert not list(side_layout.home.glob("*.args")), "the argument file must not outlive the call"
+
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(side_layout.bolt_uri, auth=("neo4j", password)) as driver:
+        with driver.session() as session:
+            tx = session.begin_transaction()
+            deadline = time.monotonic() + 60
+            with pytest.raises(neo4j.exceptions.ClientError, match="TransactionTimedOut"):
+                while time.monotonic() < deadline:  # the server checks timeouts every few seconds
+                    tx.run("RETURN 1").consume()
+                    time.sleep(0.5)
