@@ -111,7 +111,11 @@ class PublishLock:
         Raises:
             PublishLockedError: still held by a live run after ``wait_s``.
         """
-        self._run("publish_lock_constraint")
+        try:
+            self._run("publish_lock_constraint")
+        except neo4j.exceptions.ClientError as exc:  # two first publishes created it at once
+            if "AlreadyExists" not in (exc.code or ""):
+                raise
         deadline = time.monotonic() + self.wait_s
         waiting_for: str | None = None
         while True:
