@@ -103,13 +103,16 @@ def test_a_deadlock_the_driver_gave_up_on_is_explained(clean_db, neo4j_database)
     failures: list[neo4j.exceptions.Neo4jError] = []
 
     def lock(first: str, second: str) -> None:
-        with clean_db.session(database=neo4j_database) as session, session.begin_transaction() as tx:
-            tx.run("MATCH (u:User {id: $id}) SET u.touched = true", id=first).consume()
-            both_hold_one.wait()
+        with clean_db.session(database=neo4j_database) as session:
+            tx = session.begin_transaction()  # explicit: the driver's retry would hide the deadlock
             try:
+                tx.run("MATCH (u:User {id: $id}) SET u.touched = true", id=first).consume()
+                both_hold_one.wait()
                 tx.run("MATCH (u:User {id: $id}) SET u.touched = true", id=second).consume()
             except neo4j.exceptions.TransientError as exc:
                 failures.append(exc)
+            finally:
+                tx.close()  # rolls back
 
     runs = [threading.Thread(target=lock, args=pair) for pair in (("a", "b"), ("b", "a"))]
     for run in runs:
