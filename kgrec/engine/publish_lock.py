@@ -11,7 +11,9 @@ A run that finds the lock taken waits for it, saying who holds it (host, pid, si
 fails with the same facts after ``wait_s``. A holder refreshes a heartbeat every
 ``heartbeat_s``; a lock is stale, and taken over, when that heartbeat is older than
 ``stale_after_s`` (a holder that crashed or lost its connection) or when its holder was a
-process on this host that no longer exists (a killed run: no need to wait for the expiry).
+process on this host that no longer exists (a killed run: no need to wait for the expiry;
+machines publishing into one database must therefore have distinct host names, as containers
+do by default).
 A holder whose lock was taken over cannot activate its model: activation requires the lock
 (``writeback_activate``).
 
