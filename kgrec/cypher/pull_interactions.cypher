@@ -1,6 +1,6 @@
 // pull_interactions — the INTERACTED relationships of the given users, as pull_relationships
 // returns them, plus the interaction attributes aligned with them (NaN where absent: collect()
-// skips nulls, which would misalign the lists for implicit logs without rating or ts).
+// leaves nulls out, which misaligned the lists after an interaction without rating or ts).
 //
 // Returns: heads, tails (aligned lists of internal node ids), weight, rating, ts.
 //

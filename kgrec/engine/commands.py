@@ -139,16 +139,13 @@ def _eval_explanations(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from kgrec.config import Neo4jSettings, open_driver
-    from kgrec.engine.pipeline import NothingToTrainError, train_and_publish
+    from kgrec.engine.pipeline import train_and_publish
 
     config = _config(args)
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver:
-        try:
-            version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
-                                               checkpoint_dir=args.checkpoint_dir, resume=args.resume)
-        except NothingToTrainError as exc:
-            raise SystemExit(f"kgrec: error: {exc}") from exc
+        version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
+                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume)
     print(f"model {version} active: val NDCG@20 {stats.train['val_ndcg@20']:.4f}, "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")

@@ -35,16 +35,17 @@ from kgrec.engine.config import TrainConfig
 from kgrec.engine.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create
 from kgrec.engine.pull import pull_graph
+from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
 
 
-class ModelNotAvailableError(LookupError):
+class ModelNotAvailableError(KgrecError, LookupError):
     """There is no active model, or its checkpoint file cannot be read."""
 
 
-class GraphChangedError(ValueError):
+class GraphChangedError(KgrecError, ValueError):
     """The graph's node sets differ from the ones the model was trained on."""
 
 

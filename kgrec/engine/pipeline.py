@@ -29,11 +29,12 @@ from kgrec.engine.pull import PullStats, pull_graph
 from kgrec.engine.split import temporal_split
 from kgrec.engine.train import seed_everything
 from kgrec.engine.writeback import WriteStats, write_model
+from kgrec.errors import KgrecError
 
 log = logging.getLogger(__name__)
 
 
-class NothingToTrainError(ValueError):
+class NothingToTrainError(KgrecError, ValueError):
     """The database holds no interactions, or the model has no attention to publish."""
 
 
