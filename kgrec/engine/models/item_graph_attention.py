@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 #: item-item penalties tried on the validation split
 LAMBDAS = (100.0, 300.0, 1000.0)
+#: scales of the learned relation weights tried on the validation split: the inner objective
+#: learns how the relations compare, validation decides how much knowledge the ranking takes
+KNOWLEDGE_SHARES = (0.01, 0.1, 1.0)
 #: share of each user's latest training interactions the attention learns to predict
 INNER_HOLDOUT = 0.1
 STEPS = 80
@@ -68,8 +71,9 @@ class ItemGraphAttention(Recommender):
     **Fitting.** :math:`\tau, \phi, b, \gamma` (and a softmax temperature used only by the loss)
     are learned with Adam on a listwise softmax loss: for each user, predict the latest
     :data:`INNER_HOLDOUT` of their training interactions from the earlier ones, with :math:`B`
-    fitted on the earlier ones only. :math:`B`'s penalty is then chosen from :data:`LAMBDAS` on
-    the validation split, and :math:`B` is refitted on every interaction the model will score
+    fitted on the earlier ones only. :math:`B`'s penalty (:data:`LAMBDAS`) and a common scale of
+    the :math:`\gamma_r` (:data:`KNOWLEDGE_SHARES`) are then chosen on the validation split, and
+    :math:`B` is refitted on every interaction the model will score
     from. Dense in items x items, like EASE: meant for catalogues up to tens of thousands.
     """
 
@@ -86,17 +90,22 @@ class ItemGraphAttention(Recommender):
         history = histories_from_columns(data.columns, inner.train)
         targets = inner.matrix(inner.test)
         self._learn_attention(history, targets, generator)
-        best = LAMBDAS[1]
+        best, learned = (LAMBDAS[1], 1.0), self.theta.clone()
         if data.validate:
             train, scores = interaction_matrix(data.columns), {}
             for lambda_reg in LAMBDAS:
                 self.weights = ease_weights(train, lambda_reg)
-                scores[lambda_reg] = data.validate(self)
-                log.info("attention model: lambda %g, validation NDCG@20 %.4f", lambda_reg, scores[lambda_reg])
+                for share in KNOWLEDGE_SHARES:
+                    self.theta = _with_knowledge_share(learned, share)
+                    scores[lambda_reg, share] = data.validate(self)
+                    log.info("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
+                             lambda_reg, share, scores[lambda_reg, share])
             best = max(scores, key=scores.get)
-        self.weights = ease_weights(interaction_matrix(data.refit or data.columns), best)
-        self.params = {"lambda": best, **self.attention_parameters(), "loss_curve": getattr(self, "loss_curve", [])}
-        log.info("attention model: lambda %g, %s", best,
+        self.theta = _with_knowledge_share(learned, best[1])
+        self.weights = ease_weights(interaction_matrix(data.refit or data.columns), best[0])
+        self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
+                       "loss_curve": getattr(self, "loss_curve", [])}
+        log.info("attention model: lambda %g, knowledge share %g, %s", *best,
                  ", ".join(f"{k} {v:.3g}" for k, v in self.attention_parameters().items()))
         return self
 
@@ -288,6 +297,13 @@ class _WeightedRows(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         rows, cols, dense = ctx.saved_tensors
         return (grad @ dense.T)[rows, cols], None, None, None, None
+
+
+def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:
+    """``theta`` with every relation weight :math:`\gamma_r` multiplied by ``share``."""
+    scaled = theta.clone()
+    scaled[5:] += math.log(share)
+    return scaled
 
 
 def _initial_theta(relations: int) -> torch.Tensor:
