@@ -106,8 +106,14 @@ class Recommender(ABC):
 
 def create(name: str, config: TrainConfig) -> Recommender:
     """The registered model ``name`` (see :data:`kgrec.engine.models.MODELS`)."""
+    import importlib
+
     from kgrec.engine.models import MODELS
 
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name](config)
+    entry = MODELS[name]
+    if isinstance(entry, str):
+        module, _, cls = entry.partition(":")
+        entry = getattr(importlib.import_module(module), cls)
+    return entry(config)
