@@ -63,6 +63,8 @@ class Recommender(ABC):
     name: ClassVar[str]
     #: whether :meth:`attention` gives values to write back (only such a model can be published)
     has_attention: ClassVar[bool] = False
+    #: whether the seed changes what :meth:`fit` learns (closed-form models: no)
+    seeded: ClassVar[bool] = True
 
     def __init__(self, config: TrainConfig):
         self.config = config
