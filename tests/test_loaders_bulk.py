@@ -121,7 +121,7 @@ def test_admin_tool_failure_says_why_and_leaves_no_store(side_layout, tmp_path):
     bad.write_text("id:ID(X),size:nosuchtype\nx1,1\n")
     with pytest.raises(ServerError, match=r"import failed \(.*unknown property type 'nosuchtype'\)"):
         import_full(side_layout, "scratch", nodes=[ImportSource("X", bad)], relationships=[],
-                    array_delimiter="\x1f", multiline=False, report_file=tmp_path / "report")
+                    array_delimiter="\x1f", multiline=False, report_file=tmp_path / "report", rows=1)
     assert not (side_layout.server_home / "data" / "databases" / "scratch").exists()
 
 
