@@ -43,7 +43,7 @@ import pyarrow.csv as pa_csv
 
 from kgrec import cypher
 from kgrec.config import Neo4jSettings, open_driver
-from kgrec.graph_schema import TabularGraph, check_property
+from kgrec.graph_schema import TabularGraph, UnsafeIdentifierError, check_label, check_property
 from kgrec.loaders.summary import LoadSummary, TypeSummary
 from kgrec.loaders.tables import is_missing
 from kgrec.loaders.validate import ensure_validated
@@ -145,7 +145,8 @@ def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: Se
             with steps("import"):
                 import_full(layout, database, nodes=files.nodes, relationships=files.relationships,
                             array_delimiter=ARRAY_DELIMITER, multiline=files.multiline,
-                            report_file=Path(tmp) / "import.report", rows=sum(files.rows.values()))
+                            report_file=layout.server_home / "logs" / "import.report",
+                            rows=sum(files.rows.values()))
         finally:
             with steps("start server"):  # until the database answers, which is after Bolt does
                 lifecycle.start(layout)
@@ -198,12 +199,21 @@ def _require_empty(settings: Neo4jSettings, database: str) -> list[str]:
         raise LoadError(f"database {database!r} is not empty ({counts['nodes']:,} nodes); --bulk only "
                         "loads into an empty database: load without --bulk to add to it")
     ours = [c for c in constraints if c["type"] == "UNIQUENESS" and c["entityType"] == "NODE"
-            and c["properties"] == ["id"] and len(c["labelsOrTypes"]) == 1]
+            and c["properties"] == ["id"] and len(c["labelsOrTypes"]) == 1 and _is_label(c["labelsOrTypes"][0])]
     foreign = [c["name"] for c in constraints if c not in ours] + [i["name"] for i in indexes]
     if foreign:
         raise LoadError(f"database {database!r} has no data but has indexes or constraints the bulk import "
                         f"would drop ({', '.join(foreign)}): drop them, or load without --bulk")
     return [c["labelsOrTypes"][0] for c in ours]
+
+
+def _is_label(name: str) -> bool:
+    """Whether ``name`` passes the label allow-list, as the constraint query needs it to."""
+    try:
+        check_label(name, allow_reserved=True)
+    except UnsafeIdentifierError:
+        return False
+    return True
 
 
 def _counts(settings: Neo4jSettings, database: str) -> dict[str, int]:
