@@ -81,7 +81,7 @@ def _write_options(form: argparse.ArgumentParser, reader: Callable[[argparse.Nam
     form.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                       help=f"relationship batches written at once (default {DEFAULT_WORKERS}; not used with --bulk)")
     form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
-    form.add_argument("--no-progress", action="store_true", help="no progress bars")
+    form.add_argument("--no-progress", action="store_true", help="no progress bars (with --bulk: no step lines)")
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
     form.set_defaults(func=lambda args: _load(args, reader))
 
