@@ -224,6 +224,9 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
         candidates[[index[i] for i in history if i in index]] = False
         base = scorer.score_items(user, history)
         cited = set()
+        # Re-scorings per removed / kept evidence item: one user's top-K lean on a few items.
+        without_cache: dict[str, np.ndarray] = {}
+        only_cache: dict[str, np.ndarray] = {}
         for rec in library.recommendations(driver, database, user, k=k, paths=shown):
             n_recs += 1
             paths = rec.explanations or []
@@ -243,8 +246,10 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
             drops = []
             random_evidence = rng.choice(library.valid_evidence(driver, database, user, rec.item_id))
             for tally, evidence in ((chosen, top.evidence), (control, random_evidence)):
-                without = scorer.score_items(user, [i for i in history if i != evidence])
-                only = scorer.score_items(user, [evidence])
+                if evidence not in without_cache:
+                    without_cache[evidence] = scorer.score_items(user, [i for i in history if i != evidence])
+                    only_cache[evidence] = scorer.score_items(user, [evidence])
+                without, only = without_cache[evidence], only_cache[evidence]
                 drop = float(base[target] - without[target])
                 drops.append(drop)
                 tally.drops.append(drop)
