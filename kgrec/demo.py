@@ -121,7 +121,6 @@ def _how_to_look(layout: ServerLayout, user: str) -> str:
        :param item_ids => []
        :param k => 5
        :param paths => 1
-       :param fanout => 20
        :param draw => true
   3. Paste {query}  -> the user, the top-5 items and the path that explains each.
      Or, for one item:  :param item_ids => ['<an item id>']  and run it again.
