@@ -66,17 +66,21 @@ CALL (u, m) {
   WHERE rec.model = m.version
   RETURN r, rec
 }
-CALL (u, r, rec, seen, m) {
-  WITH u, r, rec
-  WHERE size(coalesce(rec.evidence, [])) > 0
-  UNWIND range(0, size(rec.evidence) - 1) AS position
-  WITH u, r, position, rec.evidence[position] AS evidence_id, toFloat(rec.evidence_weights[position]) AS weight
+// Read through properties(): on graphs whose model stores no evidence the property key does not
+// exist, and `rec.evidence` would make Neo4j warn about it on every call.
+WITH u, m, seen, mean_rating, r, rec, coalesce(properties(rec).evidence, []) AS evidence,
+     coalesce(properties(rec).evidence_weights, []) AS contributions
+CALL (u, r, evidence, contributions, seen, m) {
+  WITH u, r, evidence, contributions
+  WHERE size(evidence) > 0
+  UNWIND range(0, size(evidence) - 1) AS position
+  WITH u, r, position, evidence[position] AS evidence_id, toFloat(contributions[position]) AS weight
   WHERE weight > 0 AND evidence_id <> r.id
   MATCH (u)-[a:INTERACTED]->(i:Item {id: evidence_id})
   RETURN a, i, weight, position, 'model_contribution' AS source
   UNION
-  WITH r, rec, seen, m
-  WHERE size(coalesce(rec.evidence, [])) = 0
+  WITH r, evidence, seen, m
+  WHERE size(evidence) = 0
   UNWIND seen AS a
   WITH r, m, a, endNode(a) AS i
   WHERE i <> r
