@@ -79,7 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if model is None or changed or args.retrain:
             with stage(f"Training the attention model (up to {config.epochs} epochs) and writing it back"):
                 train_and_publish(driver, database, config, progress=True)
-            with stage("Storing the best 3 explanation paths of every recommendation"):
+            with stage("Storing the best 3 explanations (one per evidence item) of every recommendation"):
                 print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
             model = library.active_model(driver, database)
         else:
