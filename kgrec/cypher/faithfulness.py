@@ -244,7 +244,7 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
             cited.add(top.evidence)
             target = index[rec.item_id]
             drops = []
-            random_evidence = rng.choice(library.valid_evidence(driver, database, user, rec.item_id))
+            random_evidence = rng.choice(library.valid_evidence(driver, database, user, rec.item_id) or [top.evidence])
             for tally, evidence in ((chosen, top.evidence), (control, random_evidence)):
                 if evidence not in without_cache:
                     without_cache[evidence] = scorer.score_items(user, [i for i in history if i != evidence])
