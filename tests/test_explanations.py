@@ -197,3 +197,23 @@ def test_http_shows_other_users_only_as_a_count(graph, make_client, stored):  # 
                                                                         (None, "dune")]
     assert others["relationships"][0]["rating"] == 1.0  # Ann's own
     _assert_no_other_user(paths, response.text)
+
+
+def test_anonymising_keeps_items_whose_id_equals_a_users():
+    """MovieLens numbers users and movies from 1: only the other user's end is blanked."""
+    from kgrec.api.schemas import PublicExplanationPath
+    from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship
+
+    path = ExplanationPath(
+        nodes=[PathNode(label="User", id="1", name="1"), PathNode(label="Item", id="2", name="Heat"),
+               PathNode(label="User", id="2", name="2"), PathNode(label="Item", id="1", name="Dune")],
+        relationships=[PathRelationship(type="INTERACTED", start="1", end="2", rating=4.0),
+                       PathRelationship(type="INTERACTED", start="2", end="2", rating=3.0, attention=0.5),
+                       PathRelationship(type="INTERACTED", start="2", end="1", rating=1.0)],
+        weight=0.4, shape="co_interaction", others=7, sentence="s")
+    public = PublicExplanationPath.from_path(path)
+    assert [(n.label, n.id, n.name, n.count) for n in public.nodes] == [
+        ("User", "1", "1", None), ("Item", "2", "Heat", None), ("Others", None, "7 other people", 7),
+        ("Item", "1", "Dune", None)]
+    assert [(r.start, r.end, r.rating, r.attention) for r in public.relationships] == [
+        ("1", "2", 4.0, None), (None, "2", None, None), (None, "1", None, None)]
