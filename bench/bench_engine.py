@@ -47,7 +47,7 @@ def main() -> None:
 
     from kgrec.config import Neo4jSettings, open_driver
     from kgrec.engine.pipeline import train_and_publish
-    from kgrec.engine.train import TrainConfig
+    from kgrec.engine.config import TrainConfig
 
     torch.set_num_threads(args.threads)
     settings = Neo4jSettings.from_env()

@@ -42,7 +42,9 @@ def main() -> None:
     from kgrec.engine.graph import INTERACTION_KEY, columns_from_tabular
     from kgrec.engine.sampling import TripleSampler
     from kgrec.engine.split import temporal_split
-    from kgrec.engine.train import KGATTask, TrainConfig, seed_everything
+    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.models.kgat import KGATTask
+    from kgrec.engine.train import seed_everything
     from kgrec.graph_schema import ITEM
     from kgrec.loaders.synthetic import generate_sample
 

@@ -6,8 +6,11 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 
-from kgrec.neo4j_server.errors import ServerError
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from kgrec.errors import KgrecError
 
 #: Modules that define ``register(subparsers)``; imported lazily so ``kgrec --help`` stays fast
 #: and an area that is not installed yet does not break the others.
@@ -41,27 +44,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_output(verbose=args.verbose)
     try:
-        return int(args.func(args) or 0)
-    except (ServerError,) + _user_errors() as exc:
-        print(f"kgrec: error: {exc}", file=sys.stderr)
-        return 2
+        with logging_redirect_tqdm():
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("kgrec: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = error_message(exc)
+        if message is None or args.verbose:
+            raise
+        print(f"kgrec: error: {message}", file=sys.stderr)
+        return 2
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Errors that are the user's to fix: printed as one message, never as a traceback."""
-    from kgrec.config import ConfigurationError
-    from kgrec.graph_schema import UnsafeIdentifierError
+def configure_output(*, verbose: bool) -> None:
+    """Log lines for a person: kgrec's own progress at INFO; the Neo4j driver's chatter (its
+    retry notices, e.g. after a deadlock it then resolved) only with ``--verbose``; warnings
+    that are meant for library authors (torch.jit's deprecation) never."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("neo4j").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
-    from kgrec.loaders.errors import InputError
-    from kgrec.loaders.writer import LoadError
 
-    return (ConfigurationError, UnsafeIdentifierError, InputError, LoadError)
+def error_message(exc: BaseException) -> str | None:
+    """The one line ``kgrec`` prints for an error that is the user's to act on, or None for a
+    bug (which keeps its traceback)."""
+    import neo4j  # here, not at the top: `kgrec --help` stays fast
+
+    if isinstance(exc, KgrecError):
+        return str(exc)
+    if isinstance(exc, neo4j.exceptions.TransientError):
+        return (f"Neo4j could not finish a transaction ({exc.code}: {exc.message}), even after retrying. "
+                "Another kgrec run or program is probably writing the same data: run the command again "
+                "when it has finished")
+    if isinstance(exc, neo4j.exceptions.AuthError):
+        return ("Neo4j refused the user name or password: check NEO4J_USER / NEO4J_PASSWORD (or the local "
+                "server's password file)")
+    if isinstance(exc, (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired)):
+        return f"cannot reach Neo4j ({exc}); start it with `kgrec neo4j start`, or check NEO4J_URI"
+    return None
 
 
 if __name__ == "__main__":

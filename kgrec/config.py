@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import neo4j
 
+from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import ServerLayout
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(KgrecError, RuntimeError):
     """Settings are missing or contradictory; the message says which variable to set."""
 
 
@@ -49,6 +50,12 @@ class Neo4jSettings:
 
 
 def open_driver(settings: Neo4jSettings | None = None) -> neo4j.Driver:
-    """Open one driver (a connection pool); callers share it and close it when done."""
+    """Open one driver (a connection pool); callers share it and close it when done.
+
+    Server notifications are off: they are hints for a person writing Cypher ("label `Model`
+    does not exist" on a first run, "constraint already exists" on every load), and the driver
+    logs each one with the whole query text, which buried kgrec's progress lines on a first run.
+    """
     settings = settings or Neo4jSettings.from_env()
-    return neo4j.GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+    return neo4j.GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
+                                      notifications_min_severity="OFF")

@@ -11,11 +11,14 @@ the same thing in Neo4j Browser and through the API. The server is left running.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
@@ -35,19 +38,39 @@ def stage(name: str) -> Iterator[None]:
     print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def _eval_table(columns, config, cache_dir) -> str:
-    """The eval table against the baselines, cached by the graph's content and the config."""
-    from kgrec.engine.evaluate import format_table, run_evaluation
+def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -> str:
+    """A hash of everything the eval table depends on: every field of the training config
+    (batch size and learning rate change the result as much as epochs do), the methods, the
+    cut-offs, and the graph's content (node sets, relationships and their attributes: new
+    interactions between known nodes change the split without changing the node sets)."""
+    import numpy as np  # here, not at the top: `kgrec --help` imports this module
 
-    cache = cache_dir / f"eval-{columns.fingerprint()}-{config.epochs}-{config.dim}-{config.seed}.json"
+    digest = hashlib.sha256(json.dumps({"config": dataclasses.asdict(config), "methods": list(methods),
+                                        "ks": list(ks)}, sort_keys=True, default=str).encode())
+    digest.update(columns.fingerprint().encode())
+    for key in sorted(columns.edges):
+        digest.update("\x1f".join(key).encode())
+        for array in columns.edges[key]:
+            digest.update(np.ascontiguousarray(array).tobytes())
+        for name, values in sorted(columns.edge_attrs.get(key, {}).items()):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(values).tobytes())
+    return digest.hexdigest()[:24]
+
+
+def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) -> str:
+    """The eval table against the baselines, cached by :func:`eval_cache_key`."""
+    from kgrec.engine.evaluate import METHODS, format_table, run_evaluation
+
+    cache = cache_dir / f"eval-{eval_cache_key(columns, config, METHODS, ks)}.json"
     if cache.exists():
         results = json.loads(cache.read_text())
         print(f"    (cached: {cache})")
     else:
-        results = run_evaluation(columns, config, ks=(10, 20))
+        results = run_evaluation(columns, config, ks=tuple(ks), methods=METHODS)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(results, indent=2))
-    return format_table(results, (10, 20))
+    return format_table(results, tuple(ks))
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -57,7 +80,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from kgrec.cypher import library
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.pull import pull_graph
-    from kgrec.engine.train import TrainConfig
+    from kgrec.engine.config import TrainConfig
     from kgrec.loaders import write_graph
     from kgrec.loaders.synthetic import generate_sample
 

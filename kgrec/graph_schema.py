@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kgrec.errors import KgrecError
+
 USER = "User"
 ITEM = "Item"
 CATEGORY = "Category"
 MODEL = "Model"
+PUBLISH_LOCK = "PublishLock"
 
 INTERACTED = "INTERACTED"
 IN_CATEGORY = "IN_CATEGORY"
@@ -25,14 +28,16 @@ RECOMMENDED = "RECOMMENDED"
 #: Labels and relationship types kgrec reserves for itself; a triples file may not use them as
 #: a knowledge relation, because the engine and the query library give them a fixed meaning.
 RESERVED_RELATIONS = frozenset({INTERACTED, RECOMMENDED})
-RESERVED_LABELS = frozenset({MODEL})
+RESERVED_LABELS = frozenset({MODEL, PUBLISH_LOCK})
 
-_LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]{0,63}$")
-_REL_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Matched with ``fullmatch``: ``re.match`` with ``$`` also accepts a trailing newline, which
+#: passed validation and then broke the Cypher text after nodes were written.
+_LABEL_PATTERN = re.compile(r"[A-Z][A-Za-z0-9_]{0,63}")
+_REL_TYPE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-class UnsafeIdentifierError(ValueError):
+class UnsafeIdentifierError(KgrecError, ValueError):
     """A label or relationship type that is not allowed to reach Cypher text."""
 
 
@@ -46,7 +51,7 @@ def check_label(name: str, *, where: str = "label", allow_reserved: bool = False
         UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
     """
     reserved = name in RESERVED_LABELS and not allow_reserved
-    if not isinstance(name, str) or not _LABEL_PATTERN.match(name) or reserved:
+    if not isinstance(name, str) or not _LABEL_PATTERN.fullmatch(name) or reserved:
         raise UnsafeIdentifierError(
             f"{where}: {name!r} is not an allowed node label; use a name matching "
             f"{_LABEL_PATTERN.pattern} (e.g. Person, Tag) other than {sorted(RESERVED_LABELS)}"
@@ -63,7 +68,7 @@ def check_rel_type(name: str, *, where: str = "relation", allow_reserved: bool =
         UnsafeIdentifierError: naming ``where`` (file, row, field) and the pattern expected.
     """
     reserved = name in RESERVED_RELATIONS and not allow_reserved
-    if not isinstance(name, str) or not _REL_TYPE_PATTERN.match(name) or reserved:
+    if not isinstance(name, str) or not _REL_TYPE_PATTERN.fullmatch(name) or reserved:
         raise UnsafeIdentifierError(
             f"{where}: {name!r} is not an allowed relationship type; use a name matching "
             f"{_REL_TYPE_PATTERN.pattern} (e.g. DIRECTED_BY, HAS_TAG) other than "
@@ -74,7 +79,7 @@ def check_rel_type(name: str, *, where: str = "relation", allow_reserved: bool =
 
 def check_name(name: str, *, where: str = "name") -> str:
     """Return ``name`` if it is a safe index or property name (``lower_snake_case``)."""
-    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise UnsafeIdentifierError(f"{where}: {name!r} is not an allowed name; use {_NAME_PATTERN.pattern}")
     return name
 

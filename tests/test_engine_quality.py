@@ -22,7 +22,7 @@ import torch
 
 from kgrec.engine.evaluate import run_evaluation
 from kgrec.engine.graph import columns_from_tabular
-from kgrec.engine.train import TrainConfig
+from kgrec.engine.config import TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
 SEEDS = (0, 1, 2)

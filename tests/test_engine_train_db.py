@@ -16,10 +16,10 @@ import pytest
 import torch
 
 from kgrec.cli import main
-from kgrec.engine.graph import INTERACTION_KEY
+from kgrec.engine.histories import histories_from_columns
 from kgrec.engine.persist import GraphChangedError, load_active
 from kgrec.engine.pipeline import train_and_publish
-from kgrec.engine.train import TrainConfig
+from kgrec.engine.config import TrainConfig
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 from conftest import wipe_database
@@ -137,13 +137,13 @@ def test_export_recommendations_matches_the_graph(published, cli_env, tmp_path):
 
 
 def test_load_active_reproduces_the_written_recommendations(published):
-    driver, database, version, _ = published
-    frozen, columns, loaded_version = load_active(driver, database)
+    driver, database, version, stats = published
+    model, columns, loaded_version = load_active(driver, database, models_root=stats.checkpoint.parent)
     assert loaded_version == version
-    users, items = columns.edges[INTERACTION_KEY]
+    histories = histories_from_columns(columns)
     for user in (0, len(columns.node_ids["User"]) // 2):
-        history = items[users == user]
-        scores = frozen.score_history(user, history)
+        history = histories.items[histories.indptr[user]:histories.indptr[user + 1]]
+        scores = model.score(histories.select(np.array([user])))[0]
         scores[history] = -np.inf
         best = torch.topk(scores, TOP_K)
         stored = _rows(driver, database, "MATCH (:User {id: $u})-[r:RECOMMENDED {model: $v}]->(i) "
@@ -154,12 +154,12 @@ def test_load_active_reproduces_the_written_recommendations(published):
 
 
 def test_load_active_refuses_a_graph_whose_nodes_changed(published):
-    driver, database, _, _ = published
+    driver, database, _, stats = published
     driver.execute_query("CREATE (:Item {id: 'zz-new-item'})-[:IN_CATEGORY]->(:Category {id: 'zz-new-cat'})",
                          database_=database)
     try:
         with pytest.raises(GraphChangedError, match="kgrec train"):
-            load_active(driver, database)
+            load_active(driver, database, models_root=stats.checkpoint.parent)
     finally:
         driver.execute_query("MATCH (n) WHERE n.id IN ['zz-new-item', 'zz-new-cat'] DETACH DELETE n",
                              database_=database)

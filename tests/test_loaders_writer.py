@@ -124,6 +124,19 @@ def test_bad_in_memory_graph_is_validated_before_writing(clean_db, neo4j_databas
     assert counts(clean_db, neo4j_database) == {}
 
 
+@pytest.mark.parametrize("field, value", [("relation", "DIRECTED_BY\n"), ("tail_label", "Person\n")])
+def test_identifier_with_a_trailing_newline_is_rejected_before_anything_is_written(clean_db, neo4j_database,
+                                                                                     field, value):
+    """``re.match`` with ``$`` accepts a trailing newline; it then broke the Cypher text after the
+    nodes were written. The whole identifier must match."""
+    row = {"head_label": "Item", "head_id": "i1", "relation": "DIRECTED_BY", "tail_label": "Person", "tail_id": "p"}
+    row[field] = value
+    graph = TabularGraph(items=pd.DataFrame({"id": ["i1"], "title": ["Alien"]}), triples=pd.DataFrame([row]))
+    with pytest.raises(InputError, match=rf"<graph\.triples>, row 1, field '{field}'"):
+        _load(clean_db, neo4j_database, graph)
+    assert counts(clean_db, neo4j_database) == {}
+
+
 def test_failed_batch_leaves_nothing_partial_and_rerun_completes(clean_db, neo4j_database):
     users = pd.DataFrame({"id": [f"u{i:02}" for i in range(25)], "tags": [["a"]] * 25})
     users.at[14, "tags"] = ["a", 1]  # Neo4j refuses mixed-type lists: the second batch fails in the server

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,81 @@ def test_port_in_use_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert f"Bolt port {layout.bolt_port} is already in use" in done.stderr
     assert "KGREC_BOLT_PORT" in done.stderr
+
+
+@pytest.mark.neo4j
+def test_password_never_on_a_command_line_and_the_server_ends_overlong_transactions(side_layout, tmp_path):
+    """Every command kgrec runs is recorded (a `java` that logs its arguments, then runs the
+    real one): the generated password is in none of them (`ps` would show it), yet the server
+    accepts it; and the server's own transaction timeout ends a transaction left open."""
+    calls = tmp_path / "java-calls"
+    path = _bin_with(tmp_path, java=f'printf "%s\\n" "$*" >> {calls}\nexec {_real("java")} "$@"\n')
+    started = _run_kgrec(["neo4j", "start"], side_layout, path, KGREC_NEO4J_TX_TIMEOUT="2s")
+    assert started.returncode == 0, started.stderr
+    password = side_layout.password_file.read_text().strip()
+    recorded = calls.read_text()
+    assert "set-initial-password" in recorded and "CommunityEntryPoint" in recorded
+    assert password not in recorded
+    assert not list(side_layout.home.glob("*.args")), "the argument file must not outlive the call"
+
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(side_layout.bolt_uri, auth=("neo4j", password)) as driver:
+        with driver.session() as session:
+            tx = session.begin_transaction()
+            deadline = time.monotonic() + 60
+            with pytest.raises(neo4j.exceptions.ClientError, match="TransactionTimedOut"):
+                while time.monotonic() < deadline:  # the server checks timeouts every few seconds
+                    tx.run("RETURN 1").consume()
+                    time.sleep(0.5)
+
+
+MIRROR_SETTINGS = """<settings><mirrors><mirror><id>test-mirror</id><mirrorOf>*</mirrorOf>
+<url>http://127.0.0.1:{port}/</url></mirror></mirrors></settings>"""
+
+
+@pytest.mark.neo4j
+def test_a_checksum_mismatch_fails_the_fetch_and_says_why(neo4j_layout, tmp_path):
+    """The real Maven fetches through a mirror (this suite's own Maven cache, served over HTTP)
+    that serves a wrong checksum for the server's pom: the fetch must stop, and say so."""
+    if neo4j_layout is None:
+        pytest.skip("needs kgrec's local server (the suite runs against NEO4J_URI)")
+    repo = next((p for p in (neo4j_layout.maven_repo, neo4j_layout.home.parent / "m2")
+                 if (p / "org" / "neo4j" / "neo4j" / neo4j_layout.version).is_dir()), None)
+    if repo is None:
+        pytest.skip("no Maven cache of the server jars here to serve as a mirror")
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    tampered = f"/org/neo4j/neo4j/{neo4j_layout.version}/neo4j-{neo4j_layout.version}.pom.sha1"
+
+    class Mirror(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(repo), **kwargs)
+
+        def do_GET(self):
+            if self.path != tampered:
+                return super().do_GET()
+            body = b"0" * 40
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    mirror = ThreadingHTTPServer(("127.0.0.1", 0), Mirror)
+    threading.Thread(target=mirror.serve_forever, daemon=True).start()
+    user_home = tmp_path / "user"
+    (user_home / ".m2").mkdir(parents=True)
+    (user_home / ".m2" / "settings.xml").write_text(MIRROR_SETTINGS.format(port=mirror.server_address[1]))
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    try:
+        done = _run_kgrec(["neo4j", "start"], layout, os.environ["PATH"], MAVEN_OPTS=f"-Duser.home={user_home}")
+    finally:
+        mirror.shutdown()
+        lifecycle.stop(layout)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "kgrec: error: downloading Neo4j" in done.stderr and "Checksum validation failed" in done.stderr
+    assert not layout.lib_dir.exists()

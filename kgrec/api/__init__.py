@@ -11,8 +11,9 @@ Routes (OpenAPI at ``/docs``), one module each in :mod:`kgrec.api.routes`:
 - ``POST /v1/interactions`` — a batch (at most 1000), committed in one transaction before the
   200; needs ``X-API-Key: $KGREC_API_KEY``. No key configured means writes answer 403.
 - ``GET /v1/model``; ``GET /healthz`` (process up); ``GET /readyz`` (Neo4j answers and a model
-  is active, else 503).
+  is active, else 503); ``GET /metrics`` (Prometheus, :mod:`kgrec.api.metrics`).
 
-Reads are open unless ``KGREC_READ_API_KEY`` is set. Limits: ``k`` <= 100, ``paths`` <= 10.
+Reads are open unless ``KGREC_READ_API_KEY`` is set. Limits: ``k`` <= 100, ``paths`` <= 10,
+bodies <= ``KGREC_MAX_BODY_BYTES`` (:mod:`kgrec.api.limits`).
 Errors: see :mod:`kgrec.api.errors`. Time budget and outages: see :mod:`kgrec.api.neo4j_calls`.
 """

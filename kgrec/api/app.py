@@ -10,8 +10,10 @@ from fastapi import Depends, FastAPI
 
 from kgrec.api.deps import require_read_key
 from kgrec.api.errors import install_error_handlers
+from kgrec.api.limits import BodySizeLimit
+from kgrec.api.metrics import Metrics, RequestMetrics
 from kgrec.api.neo4j_calls import open_api_driver
-from kgrec.api.routes import health, read_router, write_router
+from kgrec.api.routes import health, metrics, read_router, write_router
 from kgrec.api.settings import ApiSettings
 
 DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
@@ -43,9 +45,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.metrics = Metrics()
     install_error_handlers(app)
+    # Added last = outermost: the body limit answers before anything reads the body, and the
+    # metrics see every answer, the limit's 413 included.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     read_guard = [Depends(require_read_key)] if settings.read_api_key is not None else []
     app.include_router(read_router, prefix="/v1", dependencies=read_guard)
     app.include_router(write_router, prefix="/v1")
     app.include_router(health.router)
+    app.include_router(metrics.router)
     return app

@@ -1,11 +1,12 @@
 """Every error the API returns, in one JSON shape: ``{"error": {"code", "message", "details"}}``.
 
 Clients branch on ``code`` (stable, snake_case) and show ``message`` (may change). Statuses:
-400 a body that is not JSON; 401 missing key; 403 wrong key or writes disabled; 404 unknown user,
-item (in a write too) or no active model; 422 bad parameters or body fields; 503 (with
-``Retry-After``) when Neo4j is unreachable, too slow, or has no active model yet (/readyz). Anything unexpected becomes a 500 in the same
-shape with a reference id; the traceback goes to the server log (uvicorn logs the re-raised
-exception), never to the client.
+400 a body that is not JSON; 401 missing key; 403 wrong key or writes disabled; 404 unknown
+user, item (in a write too) or no active model; 413 a body over ``KGREC_MAX_BODY_BYTES``
+(refused before it is read); 422 bad parameters or body fields; 503 (with ``Retry-After``) when
+Neo4j is unreachable, too slow, or has no active model yet (/readyz). Anything unexpected
+becomes a 500 in the same shape with a reference id; the traceback goes to the server log
+(uvicorn logs the re-raised exception), never to the client.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ NEO4J_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+#: error codes that mean Neo4j failed the request (counted in /metrics as kgrec_neo4j_errors_total)
+NEO4J_ERROR_CODES = frozenset({"neo4j_unavailable", "neo4j_timeout"})
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="stable machine-readable reason, e.g. unknown_user, neo4j_unavailable")
     message: str = Field(description="human-readable explanation; wording may change")
@@ -54,6 +59,7 @@ class ApiError(Exception):
 
 _DESCRIPTIONS = {
     400: "the body is not valid JSON",
+    413: "the body is larger than the server accepts (KGREC_MAX_BODY_BYTES)",
     401: "X-API-Key header missing",
     403: "X-API-Key wrong, or writes disabled because KGREC_API_KEY is not set",
     404: "unknown user, item or model",
@@ -74,13 +80,21 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape, for handlers and for middleware that answers before any route."""
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
 def _respond(request: Request, status: int, code: str, message: str, details: Any = None,
              headers: dict[str, str] | None = None) -> JSONResponse:
     headers = dict(headers or {})
     if status == 503:
         headers["Retry-After"] = str(request.app.state.settings.retry_after_s)
-    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    if code in NEO4J_ERROR_CODES:
+        request.app.state.metrics.neo4j_errors.labels(code).inc()
+    return error_response(status, code, message, details, headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -92,7 +106,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method) in our shape."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+    code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed",
+            413: "body_too_large"}.get(exc.status_code, f"http_{exc.status_code}")
     return _respond(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 

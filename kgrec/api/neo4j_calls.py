@@ -2,8 +2,10 @@
 
 The query library is synchronous and uses the driver's managed transactions with retries. Each
 call runs in a worker thread; the route awaits it under a deadline, so a request is answered by
-the deadline even if Neo4j hangs (503 ``neo4j_timeout``). The abandoned thread still finishes
-on its own, bounded by the driver's short connect / acquisition / retry timeouts set here.
+the deadline even if Neo4j hangs (503 ``neo4j_timeout``). The same deadline is the query's
+transaction timeout in Neo4j, so the server stops working on a query the client no longer
+waits for; the abandoned thread ends with it, or by the driver's short connect / acquisition /
+retry timeouts set here.
 
 Nothing here caches a connection: the driver is a pool that drops dead connections and opens
 new ones, so the service recovers by itself when Neo4j comes back.
@@ -49,15 +51,27 @@ class Neo4jCalls:
 
     async def run(self, query: Callable[Concatenate[neo4j.Driver, str, P], T],
                   *args: P.args, **kwargs: P.kwargs) -> T:
-        """``query(driver, database, *args, **kwargs)`` in a worker thread, by the deadline.
+        """``query(driver, database, *args, timeout=<time left>, **kwargs)`` in a worker thread,
+        by the deadline. The time left also goes to Neo4j as the transaction's timeout, so the
+        server ends the query when the client is answered 503, instead of finishing (or
+        committing) it for nobody.
 
         Raises:
             ApiError: 503 ``neo4j_timeout`` when the deadline passes first.
         """
-        call = partial(query, self.driver, self.database, *args, **kwargs)
+        left = self.deadline - time.monotonic()
+        # 0 would mean "no limit" to Neo4j; a spent budget fails at once below anyway
+        call = partial(query, self.driver, self.database, *args, timeout=max(left, 0.001), **kwargs)
         try:
-            with anyio.fail_after(max(self.deadline - time.monotonic(), 0.0)):
+            with anyio.fail_after(max(left, 0.0)):
                 return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
         except TimeoutError:
-            raise ApiError(503, "neo4j_timeout",
-                           "the graph database did not answer within the request timeout; retry later") from None
+            raise _timeout() from None
+        except neo4j.exceptions.ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):  # the server ended it first
+                raise _timeout() from None
+            raise
+
+
+def _timeout() -> ApiError:
+    return ApiError(503, "neo4j_timeout", "the graph database did not answer within the request timeout; retry later")

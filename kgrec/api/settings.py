@@ -29,6 +29,10 @@ class ApiSettings(BaseSettings):
     request_timeout_s: float = Field(
         5.0, gt=0, description="longest a request may wait on Neo4j before it is answered 503")
     retry_after_s: int = Field(5, ge=1, description="the Retry-After sent with a 503")
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024, gt=0,
+        description="largest request body accepted (413 beyond, before it is read); a full batch of 1000 "
+                    "interactions with 256-character ids is about 0.6 MB")
     neo4j_connection_timeout_s: float = Field(
         1.0, gt=0, description="TCP connect timeout towards Neo4j; short so an outage is noticed fast")
 

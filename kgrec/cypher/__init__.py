@@ -14,12 +14,13 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from kgrec.errors import KgrecError
 from kgrec.graph_schema import check_label, check_name, check_rel_type
 
 _PLACEHOLDER = re.compile(r"\{\{(label|rel|name):([a-z_]+)\}\}")
 
 
-class QueryNotFoundError(LookupError):
+class QueryNotFoundError(KgrecError, LookupError):
     """No ``.cypher`` file of that name ships with kgrec."""
 
 

@@ -48,18 +48,23 @@ class FrozenScorer(Protocol):
 
 
 class HistoryScorer:
-    """:class:`FrozenScorer` over a frozen model that scores by index (``score_history``), such as
-    :func:`kgrec.engine.persist.load_active`'s, with the graph's id <-> index maps (``node_ids``)."""
+    """:class:`FrozenScorer` over a fitted recommender (such as
+    :func:`kgrec.engine.persist.load_active`'s) and the graph it scores: an edited history keeps
+    each remaining interaction's place in the user's timeline and its rating."""
 
-    def __init__(self, frozen, node_ids: dict[str, np.ndarray]):
-        self._frozen = frozen
-        self.item_ids = list(node_ids["Item"])
+    def __init__(self, model, columns):
+        from kgrec.engine.histories import histories_from_columns
+
+        self._model = model
+        self.item_ids = list(columns.node_ids["Item"])
         self._items = {item: i for i, item in enumerate(self.item_ids)}
-        self._users = {user: i for i, user in enumerate(node_ids["User"])}
+        self._users = {user: i for i, user in enumerate(columns.node_ids["User"])}
+        self._histories = histories_from_columns(columns)
 
     def score_items(self, user_id: str, history: Sequence[str]) -> np.ndarray:
-        indices = [self._items[i] for i in history if i in self._items]
-        scores = self._frozen.score_history(self._users.get(user_id, -1), indices)
+        row = self._users[user_id]
+        keep = np.array([self._items[i] for i in history if i in self._items], dtype=np.int64)
+        scores = self._model.score(self._histories.only(row, keep))[0]
         return scores.detach().cpu().numpy()
 
 

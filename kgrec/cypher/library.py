@@ -2,7 +2,9 @@
 
 Every function takes the driver and database name, runs one ``.cypher`` file of this package
 with parameters, and returns pydantic models. Reads go through ``execute_query`` with READ
-routing (a managed transaction with the driver's retry).
+routing (a managed transaction with the driver's retry). The functions the API calls take a
+keyword ``timeout`` (seconds): Neo4j itself ends the query when it passes, so a request the
+API has given up on stops using the server too.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from kgrec import cypher
 from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRelationship,
                                   Recommendation, SimilarItem)
 from kgrec.cypher.sentences import sentence
+from kgrec.errors import KgrecError
+from kgrec.progress import progress_bar
 
-class UnknownItemError(LookupError):
+class UnknownItemError(KgrecError, LookupError):
     """Interactions named items that are not in the graph; nothing was written."""
 
     def __init__(self, item_ids: Sequence[str]):
@@ -27,8 +31,11 @@ class UnknownItemError(LookupError):
                          + (" ..." if len(self.item_ids) > 20 else ""))
 
 
-def _read(driver: neo4j.Driver, database: str, name: str, **params: Any) -> list[neo4j.Record]:
-    records, _, _ = driver.execute_query(cypher.load(name), parameters_=params, database_=database,
+def _read(driver: neo4j.Driver, database: str, name: str, *, timeout_: float | None = None,
+          **params: Any) -> list[neo4j.Record]:
+    """Run query ``name``; with ``timeout_`` (seconds) the server ends it if it takes longer."""
+    records, _, _ = driver.execute_query(neo4j.Query(cypher.load(name), timeout=timeout_), parameters_=params,
+                                         database_=database,
                                          routing_=neo4j.RoutingControl.READ)
     return records
 
@@ -39,8 +46,8 @@ def _json_field(value: Any) -> dict | None:
     return json.loads(value)
 
 
-def active_model(driver: neo4j.Driver, database: str) -> ModelInfo | None:
-    records = _read(driver, database, "active_model")
+def active_model(driver: neo4j.Driver, database: str, *, timeout: float | None = None) -> ModelInfo | None:
+    records = _read(driver, database, "active_model", timeout_=timeout)
     if not records:
         return None
     row = records[0]
@@ -48,16 +55,17 @@ def active_model(driver: neo4j.Driver, database: str) -> ModelInfo | None:
                      params=_json_field(row["params"]), metrics=_json_field(row["metrics"]))
 
 
-def _exists(driver: neo4j.Driver, database: str, user_id: str | None, item_id: str | None) -> neo4j.Record:
-    return _read(driver, database, "node_exists", user_id=user_id, item_id=item_id)[0]
+def _exists(driver: neo4j.Driver, database: str, user_id: str | None, item_id: str | None,
+            timeout: float | None) -> neo4j.Record:
+    return _read(driver, database, "node_exists", timeout_=timeout, user_id=user_id, item_id=item_id)[0]
 
 
-def user_exists(driver: neo4j.Driver, database: str, user_id: str) -> bool:
-    return bool(_exists(driver, database, user_id, None)["user_exists"])
+def user_exists(driver: neo4j.Driver, database: str, user_id: str, *, timeout: float | None = None) -> bool:
+    return bool(_exists(driver, database, user_id, None, timeout)["user_exists"])
 
 
-def item_exists(driver: neo4j.Driver, database: str, item_id: str) -> bool:
-    return bool(_exists(driver, database, None, item_id)["item_exists"])
+def item_exists(driver: neo4j.Driver, database: str, item_id: str, *, timeout: float | None = None) -> bool:
+    return bool(_exists(driver, database, None, item_id, timeout)["item_exists"])
 
 
 def _path_from_row(row: neo4j.Record) -> ExplanationPath:
@@ -71,7 +79,7 @@ def _path_from_row(row: neo4j.Record) -> ExplanationPath:
 
 
 def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequence[str], k: int,
-             paths: int) -> dict[str, tuple[int | None, list[ExplanationPath]]]:
+             paths: int, timeout: float | None = None) -> dict[str, tuple[int | None, list[ExplanationPath]]]:
     """Paths per item: ``{item_id: (rank or None, [paths best first])}``.
 
     The query already gives one path per evidence item (co-interacting users merged into a
@@ -79,7 +87,7 @@ def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequen
     items with one title), so a sentence already given for the item is dropped: a person never
     reads the same explanation twice.
     """
-    rows = _read(driver, database, "explain", user_id=user_id, item_ids=list(item_ids), k=k,
+    rows = _read(driver, database, "explain", timeout_=timeout, user_id=user_id, item_ids=list(item_ids), k=k,
                  paths=paths, draw=False)
     by_item: dict[str, tuple[int | None, list[ExplanationPath]]] = {}
     for row in rows:
@@ -90,11 +98,11 @@ def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequen
     return by_item
 
 
-def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str,
-                      limit: int = 5) -> list[ExplanationPath]:
+def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str, limit: int = 5, *,
+                      timeout: float | None = None) -> list[ExplanationPath]:
     """Up to ``limit`` explanations of the item for the user, one per evidence item, best first
     (may be empty)."""
-    return _explain(driver, database, user_id, [item_id], 0, limit).get(item_id, (None, []))[1]
+    return _explain(driver, database, user_id, [item_id], 0, limit, timeout).get(item_id, (None, []))[1]
 
 
 def valid_evidence(driver: neo4j.Driver, database: str, user_id: str, item_id: str) -> list[str]:
@@ -108,15 +116,15 @@ def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) 
                            model=r.get("model", model)) for r in records]
 
 
-def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10,
-                    paths: int = 0) -> list[Recommendation]:
+def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0, *,
+                    timeout: float | None = None) -> list[Recommendation]:
     """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
     carries its best ``paths`` explanations (an item with no path gets an empty list).
 
     Paths stored by :func:`store_explanations` are served as they are when they are enough;
     the others are computed live with the same query and the same model.
     """
-    records = _read(driver, database, "recommendations", user_id=user_id, k=k, item_ids=[])
+    records = _read(driver, database, "recommendations", timeout_=timeout, user_id=user_id, k=k, item_ids=[])
     recs = _recommendations(records)
     if paths > 0 and recs:
         missing = []
@@ -127,7 +135,7 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             else:
                 missing.append(rec)
         if missing:
-            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths)
+            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths, timeout)
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
@@ -141,15 +149,13 @@ def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3,
     One explain query per user, written per batch of users. If another model becomes active
     meanwhile, nothing more is written (the query only writes onto the active model's edges).
     """
-    from tqdm import tqdm
-
     model = active_model(driver, database)
     if model is None:
         return 0
     if user_ids is None:
         user_ids = [r["id"] for r in _read(driver, database, "recommended_users", version=model.version)]
     written, rows = 0, []
-    for user in tqdm(user_ids, desc="explanations", unit="users", disable=not progress):
+    for user in progress_bar(user_ids, desc="explanations", unit="users", enabled=progress):
         items = [r.item_id for r in recommendations(driver, database, user, k=10_000)]
         explained = _explain(driver, database, user, items, 0, paths)
         for item in items:
@@ -167,38 +173,47 @@ def _store(driver: neo4j.Driver, database: str, version: str, rows: list[dict]) 
     return len(rows)
 
 
-def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_id: str) -> Recommendation | None:
+def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_id: str, *,
+                       timeout: float | None = None) -> Recommendation | None:
     """The user's materialised recommendation of ``item_id`` by the active model, if any."""
-    found = _recommendations(_read(driver, database, "recommendations", user_id=user_id, k=1,
+    found = _recommendations(_read(driver, database, "recommendations", timeout_=timeout, user_id=user_id, k=1,
                                    item_ids=[item_id]))
     return found[0] if found else None
 
 
-def live_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10) -> list[Recommendation]:
+def live_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
+                         timeout: float | None = None) -> list[Recommendation]:
     """Nearest unseen items to the user's embedding (vector index); [] if the user has none."""
-    return _recommendations(_read(driver, database, "live_recommendations", user_id=user_id, k=k))
+    return _recommendations(_read(driver, database, "live_recommendations", timeout_=timeout, user_id=user_id, k=k))
 
 
-def fallback_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10) -> list[Recommendation]:
+def fallback_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
+                             timeout: float | None = None) -> list[Recommendation]:
     """Popular items in the user's categories, then overall; never an item the user has seen."""
-    return _recommendations(_read(driver, database, "fallback_recommendations", user_id=user_id, k=k))
+    return _recommendations(_read(driver, database, "fallback_recommendations", timeout_=timeout,
+                                  user_id=user_id, k=k))
 
 
-def similar_items(driver: neo4j.Driver, database: str, item_id: str, k: int = 10) -> list[SimilarItem]:
-    rows = _read(driver, database, "similar_items", item_id=item_id, k=k)
+def similar_items(driver: neo4j.Driver, database: str, item_id: str, k: int = 10, *,
+                  timeout: float | None = None) -> list[SimilarItem]:
+    rows = _read(driver, database, "similar_items", timeout_=timeout, item_id=item_id, k=k)
     return [SimilarItem(item_id=r["item_id"], title=r["title"], similarity=r["similarity"],
                         shared=[PathNode(**n) for n in r["shared"]]) for r in rows]
 
 
-def record_interactions(driver: neo4j.Driver, database: str, rows: Sequence[dict[str, Any]]) -> int:
+def record_interactions(driver: neo4j.Driver, database: str, rows: Sequence[dict[str, Any]], *,
+                        timeout: float | None = None) -> int:
     """Write interactions in one transaction; unknown items raise :class:`UnknownItemError`
-    before anything is written. ``weight`` defaults to the rating, else 1.0 (as the loaders do)."""
+    before anything is written. ``weight`` defaults to the rating, else 1.0 (as the loaders do).
+    With ``timeout`` (seconds) the server ends the transaction if it takes longer (e.g. waiting
+    for locks), so nothing is committed after the caller gave up."""
     clean = [{"user_id": str(r["user_id"]), "item_id": str(r["item_id"]),
               "rating": r.get("rating"), "ts": r.get("ts"),
               "weight": float(r["weight"] if r.get("weight") is not None
                               else r["rating"] if r.get("rating") is not None else 1.0)}
              for r in rows]
 
+    @neo4j.unit_of_work(timeout=timeout)
     def work(tx: neo4j.ManagedTransaction) -> int:
         missing = tx.run(cypher.load("missing_items"),
                          item_ids=sorted({r["item_id"] for r in clean})).single()["missing"]

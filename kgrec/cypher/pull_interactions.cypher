@@ -1,5 +1,6 @@
 // pull_interactions — the INTERACTED relationships of the given users, as pull_relationships
-// returns them, plus the interaction attributes aligned with them (null where absent).
+// returns them, plus the interaction attributes aligned with them (NaN where absent: collect()
+// leaves nulls out, which misaligned the lists after an interaction without rating or ts).
 //
 // Returns: heads, tails (aligned lists of internal node ids), weight, rating, ts.
 //
@@ -10,7 +11,7 @@ CALL (chunk) {
   UNWIND chunk AS head
   MATCH (h)-[r:INTERACTED]->(t)
   WHERE id(h) = head
-  RETURN collect(head) AS heads, collect(id(t)) AS tails, collect(r.weight) AS weight,
-         collect(r.rating) AS rating, collect(r.ts) AS ts
+  RETURN collect(head) AS heads, collect(id(t)) AS tails, collect(coalesce(r.weight, 0.0 / 0.0)) AS weight,
+         collect(coalesce(r.rating, 0.0 / 0.0)) AS rating, collect(coalesce(r.ts, 0.0 / 0.0)) AS ts
 }
 RETURN heads, tails, weight, rating, ts

@@ -5,6 +5,8 @@
 // internal id meanwhile (written in the MATCH, the planner would use the id index instead).
 // The label is a parameter, so one batch may hold nodes of several labels.
 //
+// Returns: written (embeddings stored; the activation checks the slot holds all of them).
+//
 // Parameters:
 //   $nodes       list<integer>      internal node ids
 //   $labels      list<string>       the label of each node, in the same order
@@ -18,4 +20,6 @@ CALL (n, k) {
   WITH n
   WHERE $labels[k] IN labels(n) AND n.id = $ids[k]
   CALL db.create.setNodeVectorProperty(n, $property, $embeddings[k])
+  RETURN true AS stored
 }
+RETURN count(stored) AS written

@@ -2,11 +2,18 @@
 // run one at a time: creating edges locks the shared item nodes (and relationship records of
 // dense ones), and concurrent batches deadlock.
 //
+// Returns: written (edges created).
+//
 // Parameters:
-//   $rows     list of {user, items (list of ids, best first), scores (list<float>)}
+//   $rows     list of {user, items (list of ids, best first), scores (list<float>),
+//                      evidence (per item: the user's item ids that contribute most, strongest first; may be []),
+//                      weights (per item: their contributions to the score)}
 //   $version  string  the model version the edges belong to
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
 UNWIND range(0, size(row.items) - 1) AS k
 MATCH (i:Item {id: row.items[k]})
-CREATE (u)-[:RECOMMENDED {model: $version, rank: k + 1, score: row.scores[k]}]->(i)
+CREATE (u)-[rec:RECOMMENDED {model: $version, rank: k + 1, score: row.scores[k]}]->(i)
+FOREACH (_ IN CASE WHEN size(row.evidence) > k THEN [1] ELSE [] END |
+  SET rec.evidence = row.evidence[k], rec.evidence_weights = row.weights[k])
+RETURN count(*) AS written

@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("eval", help="temporal hold-out evaluation of the attention model and the "
                                                   "baselines (LightGCN, EASE, item-kNN, popularity)")
     _model_options(evaluate)
+    evaluate.add_argument("--methods", nargs="+", default=None, metavar="MODEL",
+                          help="models to compare (default: the published model and the four baselines; "
+                               "registered: %s)" % ", ".join(_model_names()))
     evaluate.add_argument("--k", type=int, nargs="+", default=[10, 20], help="cut-offs (default 10 20)")
     evaluate.add_argument("--json", type=Path, default=None, help="also write the metrics here")
     evaluate.add_argument("--sample", type=int, default=None, metavar="USERS",
@@ -49,11 +52,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=_export)
 
 
+def _model_names() -> list[str]:
+    from kgrec.engine.models import MODELS
+
+    return list(MODELS)
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", choices=["kgat", "lightgcn"], default="kgat")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    from kgrec.engine.config import TrainConfig
+
+    defaults = TrainConfig()
+    parser.add_argument("--model", choices=_model_names(), default=defaults.model,
+                        help="the model to train (default %(default)s; only models with attention can be published)")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs,
+                        help="most epochs for models trained by gradient (default %(default)s)")
+    parser.add_argument("--dim", type=int, default=defaults.dim, help="embedding size (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default %(default)s)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device,
+                        help="where models trained by gradient run (default %(default)s: CUDA when present)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: on 2 shared cores, 2 threads measured far slower)")
 
@@ -61,10 +77,10 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     import torch
 
-    from kgrec.engine.train import TrainConfig
+    from kgrec.engine.config import TrainConfig
 
     torch.set_num_threads(args.threads)
-    return TrainConfig(model=args.model, epochs=args.epochs, dim=args.dim, seed=args.seed)
+    return TrainConfig(model=args.model, epochs=args.epochs, dim=args.dim, seed=args.seed, device=args.device)
 
 
 def _pull():
@@ -92,7 +108,13 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         driver, _, columns = _pull()
         driver.close()
-    results = run_evaluation(columns, config, ks=tuple(args.k))
+    from kgrec.engine.models import EVALUATED
+
+    methods = args.methods or EVALUATED
+    unknown = sorted(set(methods) - set(_model_names()))
+    if unknown:
+        raise SystemExit(f"kgrec eval: unknown model(s) {', '.join(unknown)}; choose from {', '.join(_model_names())}")
+    results = run_evaluation(columns, config, ks=tuple(args.k), methods=methods)
     print(format_table(results, tuple(args.k)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
@@ -106,8 +128,8 @@ def _eval_explanations(args: argparse.Namespace) -> int:
 
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver:
-        frozen, columns, version = load_active(driver, settings.database)
-        report = evaluate_sample(driver, settings.database, HistoryScorer(frozen, columns.node_ids),
+        model, columns, version = load_active(driver, settings.database)
+        report = evaluate_sample(driver, settings.database, HistoryScorer(model, columns),
                                  n_users=args.users, k=args.k[-1], seed=args.seed)
     print(f"model {version}\n{report.table()}")
     if args.json:
@@ -117,17 +139,14 @@ def _eval_explanations(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from kgrec.config import Neo4jSettings, open_driver
-    from kgrec.engine.pipeline import NothingToTrainError, train_and_publish
+    from kgrec.engine.pipeline import train_and_publish
 
     config = _config(args)
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver:
-        try:
-            version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
-                                               checkpoint_dir=args.checkpoint_dir, resume=args.resume)
-        except NothingToTrainError as exc:
-            raise SystemExit(f"kgrec: error: {exc}") from exc
-    print(f"model {version} active: val NDCG@20 {stats.train.best_score:.4f} (epoch {stats.train.best_epoch}), "
+        version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
+                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+    print(f"model {version} active: val NDCG@20 {stats.train['val_ndcg@20']:.4f}, "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
     return 0

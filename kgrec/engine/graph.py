@@ -84,7 +84,7 @@ def columns_from_tabular(graph: TabularGraph) -> GraphColumns:
     head = pd.Index(node_ids[USER]).get_indexer(inter["user_id"].astype(str).to_numpy(object))
     tail = pd.Index(node_ids[ITEM]).get_indexer(inter["item_id"].astype(str).to_numpy(object))
     edges[INTERACTION_KEY] = (head.astype(np.int64), tail.astype(np.int64))
-    attrs[INTERACTION_KEY] = {name: inter[name].to_numpy(np.float64) for name in ("weight", "rating", "ts")
+    attrs[INTERACTION_KEY] = {name: inter[name].to_numpy(np.float64, na_value=np.nan) for name in ("weight", "rating", "ts")
                               if name in inter}
     ic = graph.item_categories
     edges[(ITEM, IN_CATEGORY, CATEGORY)] = link_columns(node_ids, (ITEM, IN_CATEGORY, CATEGORY),

@@ -61,3 +61,38 @@ def evaluate(score: ScoreFn, known: sp.csr_matrix, held_out: sp.csr_matrix, ks: 
     result.update({f"coverage@{k}": float(shown[k].mean()) for k in ks})
     result["users"] = float(len(users))
     return result
+
+
+def list_quality(score: ScoreFn, known: sp.csr_matrix, columns, k: int = 20,
+                 batch_size: int = 1024) -> dict[str, float]:
+    """Beyond accuracy, over every user with a history: **intra-list diversity** (mean pairwise
+    Jaccard distance between the category sets of a top-``k`` list's items; items without a
+    category count as sharing none) and **novelty** (mean self-information
+    :math:`-\\log_2 p(i)` of recommended items, :math:`p(i)` the share of users who know item
+    :math:`i`)."""
+    from kgrec.graph_schema import CATEGORY, IN_CATEGORY, ITEM
+
+    n_users, n_items = known.shape
+    key = (ITEM, IN_CATEGORY, CATEGORY)
+    items, cats = columns.edges.get(key, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    membership = sp.csr_matrix((np.ones(len(items), np.float32), (items, cats)),
+                               shape=(n_items, max(len(columns.node_ids.get(CATEGORY, [])), 1)))
+    membership.data[:] = 1.0
+    sizes = np.asarray(membership.sum(1)).ravel()
+    popularity = np.asarray((known > 0).sum(0)).ravel() / max(n_users, 1)
+    information = -np.log2(np.maximum(popularity, 1.0 / max(n_users, 1)))
+    users = np.flatnonzero(np.diff(known.indptr) > 0)
+    diversity, novelty = [], []
+    for start in range(0, len(users), batch_size):
+        batch = users[start:start + batch_size]
+        ranked = top_k(torch.as_tensor(score(batch)), known, batch, k).numpy()
+        novelty.append(information[ranked].mean(1))
+        for row in ranked:
+            rows = membership[row]
+            shared = (rows @ rows.T).toarray()
+            union = sizes[row][:, None] + sizes[row][None, :] - shared
+            distance = 1.0 - np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+            pairs = len(row) * (len(row) - 1)
+            diversity.append((distance.sum() - np.trace(distance)) / pairs if pairs else 0.0)
+    return {f"diversity@{k}": float(np.mean(diversity)) if diversity else 0.0,
+            f"novelty@{k}": float(np.concatenate(novelty).mean()) if novelty else 0.0}

@@ -13,6 +13,11 @@ import neo4j
 import numpy as np
 
 from kgrec import cypher
+from kgrec.errors import KgrecError
+
+
+class NodeWithoutIdError(KgrecError, ValueError):
+    """Nodes kgrec reads have no ``id`` property, so they cannot be told apart or written back."""
 
 
 def session(driver: neo4j.Driver, database: str, access_mode: str = neo4j.READ_ACCESS) -> neo4j.Session:
@@ -26,4 +31,10 @@ def read(driver: neo4j.Driver, database: str, label: str) -> tuple[np.ndarray, n
     """(internal ids, id properties) of every node of ``label``, aligned, in one row."""
     with session(driver, database) as s:
         row = s.run(cypher.render("pull_node_ids", label=label)).single(strict=True)
+    if len(row["ids"]) != len(row["nodes"]):  # collect() leaves out the missing ids
+        missing = len(row["nodes"]) - len(row["ids"])
+        raise NodeWithoutIdError(
+            f"{missing:,} :{label} node(s) in database {database!r} have no `id` property; every node kgrec "
+            f"reads needs one. Find them with `MATCH (n:{label}) WHERE n.id IS NULL RETURN n`, then give "
+            "them an id or delete them")
     return np.asarray(row["nodes"], dtype=np.int64), np.array(row["ids"], dtype=object)

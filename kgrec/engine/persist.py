@@ -3,21 +3,22 @@
 Neo4j holds what a model *produced* (embeddings, attention, RECOMMENDED edges); re-scoring an
 edited history — the explanation faithfulness tests (deletion, PN@K, PS@K) — needs the model
 *itself*. ``kgrec train`` therefore saves every published model to
-``$KGREC_HOME/models/<version>.pt`` (weights, :class:`~kgrec.engine.train.TrainConfig`, the
-graph's fingerprint) and records that path on the ``:Model`` node as ``checkpoint``, written
+``$KGREC_HOME/models/<version>.pt`` (the model's name and :meth:`state
+<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.config.TrainConfig`,
+the graph's fingerprint; tensors and plain values only, read back with
+``torch.load(weights_only=True)``, so a file cannot run code) and records that path on the ``:Model`` node as ``checkpoint``, written
 before the atomic flip like every other property of the model.
 
 :func:`load_active` is the way back: it reads the active model's checkpoint path, pulls the
 graph, checks that the node sets are the ones the model was trained on (the node index space is
 "ids sorted per label", so any added or removed node shifts indices and would silently score the
-wrong nodes), and propagates the frozen weights over the pulled graph.
+wrong nodes), and restores the model over the pulled graph.
 
-Example (deletion test for user ``u1`` and item ``i42``):
-    >>> frozen, columns, version = load_active(driver, "neo4j")  # doctest: +SKIP
-    >>> user = columns.index_of("User", ["u1"])[0]  # doctest: +SKIP
-    >>> history = columns.edges[INTERACTION_KEY][1][columns.edges[INTERACTION_KEY][0] == user]  # doctest: +SKIP
-    >>> item = columns.index_of("Item", ["i42"])[0]  # doctest: +SKIP
-    >>> drop = frozen.score_history(user, history, [item]) - frozen.score_history(user, history[1:], [item])  # doctest: +SKIP
+Example (deletion test for user ``u1``: how much does dropping its latest interaction lower
+its scores?):
+    >>> model, columns, version = load_active(driver, "neo4j")  # doctest: +SKIP
+    >>> histories = histories_from_columns(columns, users=columns.index_of("User", ["u1"]))  # doctest: +SKIP
+    >>> drop = model.score(histories) - model.score(histories.without(0, histories.items[-1:]))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -30,20 +31,21 @@ import neo4j
 import torch
 
 from kgrec import cypher
-from kgrec.engine.graph import GraphColumns, flatten
-from kgrec.engine.models.kgat import FrozenKGAT
+from kgrec.engine.config import TrainConfig
+from kgrec.engine.graph import GraphColumns
+from kgrec.engine.models.base import Recommender, create
 from kgrec.engine.pull import pull_graph
-from kgrec.engine.train import KGATTask, TrainConfig
+from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
 
 
-class ModelNotAvailableError(LookupError):
+class ModelNotAvailableError(KgrecError, LookupError):
     """There is no active model, or its checkpoint file cannot be read."""
 
 
-class GraphChangedError(ValueError):
+class GraphChangedError(KgrecError, ValueError):
     """The graph's node sets differ from the ones the model was trained on."""
 
 
@@ -52,14 +54,14 @@ def models_dir() -> Path:
     return default_home() / "models"
 
 
-def save_model(path: Path, task: KGATTask, config: TrainConfig, fingerprint: str, version: str) -> Path:
-    """Write the trained weights, the config and the graph fingerprint to ``path`` (atomically:
+def save_model(path: Path, model: Recommender, fingerprint: str, version: str) -> Path:
+    """Write the fitted model, its config and the graph fingerprint to ``path`` (atomically:
     a reader never sees half a file). Returns the absolute path."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
-    torch.save({"version": version, "model": task.model.state_dict(), "config": dataclasses.asdict(config),
-                "fingerprint": fingerprint}, partial)
+    torch.save({"version": version, "name": model.name, "state": model.state(),
+                "config": dataclasses.asdict(model.config), "fingerprint": fingerprint}, partial)
     partial.replace(path)
     return path
 
@@ -105,26 +107,33 @@ def _config(saved: dict) -> TrainConfig:
     return TrainConfig(**{**values, "device": "cpu"})
 
 
-def load_model(path: Path, columns: GraphColumns) -> FrozenKGAT:
-    """The model saved at ``path``, frozen over ``columns`` (which must have the node sets it was
-    trained on; raises :class:`GraphChangedError` otherwise)."""
+def load_model(path: Path, columns: GraphColumns, models_root: Path | None = None) -> Recommender:
+    """The model saved at ``path``, restored over ``columns`` (which must have the node sets it
+    was trained on; raises :class:`GraphChangedError` otherwise).
+
+    ``path`` comes from the database, so it is only read when it lies inside ``models_root``
+    (default :func:`models_dir`), and only as tensors and plain values."""
+    root = (models_root or models_dir()).resolve()
+    if not path.resolve().is_relative_to(root):
+        raise ModelNotAvailableError(f"the active model's checkpoint {path} is outside the models folder {root}; "
+                                     "run `kgrec train` again (or set KGREC_HOME to the home that trained it)")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
+        saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise ModelNotAvailableError(f"model checkpoint {path} is missing; run `kgrec train` again") from exc
+    except Exception as exc:  # pickle.UnpicklingError and friends: a file that is not a kgrec model
+        raise ModelNotAvailableError(f"model checkpoint {path} cannot be read as a kgrec model ({exc}); "
+                                     "run `kgrec train` again") from exc
     if saved["fingerprint"] != columns.fingerprint():
         raise GraphChangedError(
             f"model {saved['version']} was trained on another graph (node fingerprint {saved['fingerprint']}, "
             f"now {columns.fingerprint()}): users, items or entities were added or removed since; "
             "run `kgrec train` to publish a model of the current graph")
-    # The task builds the model exactly as training did, so the state_dict fits.
-    task = KGATTask(columns, _config(saved["config"]))
-    task.model.load_state_dict(saved["model"])
-    task.model.eval()
-    return task.freeze(flatten(columns)).frozen
+    return create(saved["name"], _config(saved["config"])).load_state(saved["state"], columns)
 
 
-def load_active(driver: neo4j.Driver, database: str) -> tuple[FrozenKGAT, GraphColumns, str]:
+def load_active(driver: neo4j.Driver, database: str,
+                models_root: Path | None = None) -> tuple[Recommender, GraphColumns, str]:
     """The active model, ready to score any (edited) user history, over the graph in Neo4j.
 
     Args:
@@ -132,14 +141,12 @@ def load_active(driver: neo4j.Driver, database: str) -> tuple[FrozenKGAT, GraphC
         database: the database holding the graph and the active ``:Model``.
 
     Returns:
-        ``(frozen, columns, version)``:
+        ``(model, columns, version)``:
 
-        - ``frozen`` — a :class:`~kgrec.engine.models.kgat.FrozenKGAT`:
-          ``frozen.score_history(user, history, items=None)`` scores items (indices) for user
-          index ``user`` given ``history`` (item indices), ``frozen.score_matrix(users, indptr,
-          items)`` scores all items for a batch of users given as CSR. With a user's full
-          history it reproduces the scores stored on its ``RECOMMENDED`` edges (when no
-          interaction was added since training).
+        - ``model`` — the :class:`~kgrec.engine.models.base.Recommender`: ``model.score(histories)``
+          scores every item for users given as :class:`~kgrec.engine.histories.Histories`
+          (edited or not). With a user's full history it reproduces the scores stored on its
+          ``RECOMMENDED`` edges (when no interaction was added since training).
         - ``columns`` — the pulled :class:`~kgrec.engine.graph.GraphColumns`, the index space of
           ``frozen``: ``columns.node_ids[label][i]`` is the id of index ``i`` (sorted ids),
           ``columns.index_of(label, ids)`` the reverse; interactions are
@@ -159,6 +166,6 @@ def load_active(driver: neo4j.Driver, database: str) -> tuple[FrozenKGAT, GraphC
     if not checkpoint:
         raise ModelNotAvailableError(f"the active model {version} has no checkpoint recorded; run `kgrec train` again")
     columns, _ = pull_graph(driver, database)
-    frozen = load_model(Path(checkpoint), columns)
+    model = load_model(Path(checkpoint), columns, models_root)
     log.info("loaded model %s from %s", version, checkpoint)
-    return frozen, columns, version
+    return model, columns, version

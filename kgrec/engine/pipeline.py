@@ -1,10 +1,10 @@
-"""Train and publish: pull the graph, train the attention model, save it, write it back active.
+"""Train and publish: pull the graph, fit the model, save it, write it back as the active model.
 
 One function, :func:`train_and_publish`, is what ``kgrec train`` runs and what the README demo
 (``kgrec demo``) calls, so the two can never drift apart.
 
 Example:
-    >>> from kgrec.engine.train import TrainConfig
+    >>> from kgrec.engine.config import TrainConfig
     >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(epochs=5))  # doctest: +SKIP
 """
 
@@ -18,20 +18,24 @@ from pathlib import Path
 
 import neo4j
 
+from kgrec.engine.config import TrainConfig
 from kgrec.engine.evaluate import validation_ndcg
 from kgrec.engine.graph import INTERACTION_KEY
+from kgrec.engine.histories import histories_from_columns
+from kgrec.engine.models.base import FitData, create
 from kgrec.engine.output import model_output
 from kgrec.engine.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
 from kgrec.engine.pull import PullStats, pull_graph
 from kgrec.engine.split import temporal_split
-from kgrec.engine.train import KGATTask, TrainConfig, TrainResult, fit, seed_everything
+from kgrec.engine.train import seed_everything
 from kgrec.engine.writeback import WriteStats, write_model
+from kgrec.errors import KgrecError
 
 log = logging.getLogger(__name__)
 
 
-class NothingToTrainError(ValueError):
-    """The database holds no interactions (or the config asks for a model kgrec cannot publish)."""
+class NothingToTrainError(KgrecError, ValueError):
+    """The database holds no interactions, or the model has no attention to publish."""
 
 
 @dataclass
@@ -40,21 +44,22 @@ class PublishStats:
 
     Attributes:
         pull: nodes and relationships pulled, and how long it took.
-        train: best epoch, best validation NDCG@20, epochs run, per-epoch history.
+        train: what fitting chose and reached (the model's ``params``: validation NDCG@20,
+            hyper-parameters picked, best epoch for models trained by gradient).
         write: what the write-back wrote, with seconds per phase (see :class:`WriteStats`).
         checkpoint: the saved model (recorded on the ``:Model`` node as ``checkpoint``).
         seconds: wall time per phase: ``pull``, ``train``, ``output``, ``write``.
     """
 
     pull: PullStats
-    train: TrainResult
+    train: dict
     write: WriteStats
     checkpoint: Path
     seconds: dict[str, float]
 
 
-def new_version(model: str = "kgat") -> str:
-    """A unique, sortable model version: ``kgat-20250101T120000-1a2b3c`` (two runs in the same
+def new_version(model: str) -> str:
+    """A unique, sortable model version: ``attention-20250101T120000-1a2b3c`` (two runs in the same
     second must not share a version: the write-back keys everything on it)."""
     return f"{model}-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
@@ -64,15 +69,16 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
                       progress: bool = True, *, model_dir: Path | None = None) -> tuple[str, PublishStats]:
     """Pull the whole graph, train on it, and make the result the active model.
 
-    All interactions but a per-user temporal validation slice are trained on (the slice drives
-    early stopping); the published model then scores users from *all* their interactions. The
+    All interactions but a per-user temporal validation slice are fitted on (the slice chooses
+    hyper-parameters or stops training, as in ``kgrec eval``); closed-form parts are then refitted
+    on every interaction, and the published model scores users from *all* their interactions. The
     trained model is saved to ``$KGREC_HOME/models/<version>.pt`` before the write-back, which
     switches the active model atomically (:func:`~kgrec.engine.writeback.write_model`).
 
     Args:
         driver: an open driver.
         database: the database holding the graph.
-        config: hyper-parameters; only ``model="kgat"`` can be published (it has attention).
+        config: hyper-parameters; ``config.model`` names a registered model with attention.
         top_k: RECOMMENDED edges per user.
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
@@ -87,9 +93,6 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     Raises:
         NothingToTrainError: no INTERACTED relationships, or a model without attention.
     """
-    if config.model != "kgat":
-        raise NothingToTrainError(f"only the attention model (kgat) can be published, not {config.model!r}: "
-                                  "the write-back stores attention; compare other models with `kgrec eval`")
     seconds: dict[str, float] = {}
     started = time.monotonic()
     columns, pull_stats = pull_graph(driver, database)
@@ -101,18 +104,22 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     started = time.monotonic()
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
-    train_columns = split.fit_columns(columns, split.train)
-    task = KGATTask(train_columns, config)
-    result = fit(task, train_columns, lambda scorer: validation_ndcg(scorer, split), config,
-                 checkpoint_dir=checkpoint_dir, resume=resume)
+    model = create(config.model, config)
+    if not model.has_attention:
+        raise NothingToTrainError(f"model {config.model!r} has no attention to write back and cannot be published; "
+                                  "compare it with `kgrec eval --methods ...`")
+    histories = histories_from_columns(columns)
+    data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
+                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume)
+    model.fit(data)
+    metrics = {"val_ndcg@20": validation_ndcg(model, columns, split), **model.params}
     seconds["train"] = time.monotonic() - started
 
     started = time.monotonic()
-    version = new_version(config.model)
+    output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
+                          metrics=metrics)
     model_dir = model_dir or models_dir()
-    checkpoint = save_model(model_dir / f"{version}.pt", task, config, columns.fingerprint(), version)
-    output = model_output(task, columns, version, k=top_k, params=asdict(config),
-                          metrics={"val_ndcg@20": result.best_score, "best_epoch": result.best_epoch})
+    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns.fingerprint(), output.version)
     output.checkpoint = str(checkpoint)
     seconds["output"] = time.monotonic() - started
 
@@ -121,5 +128,5 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     write_stats = write_model(driver, database, columns, output, progress=progress)
     prune_checkpoints(before, model_checkpoints(driver, database), model_dir)
     seconds["write"] = time.monotonic() - started
-    log.info("model %s active (checkpoint %s)", version, checkpoint)
-    return version, PublishStats(pull_stats, result, write_stats, checkpoint, seconds)
+    log.info("model %s active (checkpoint %s)", output.version, checkpoint)
+    return output.version, PublishStats(pull_stats, metrics, write_stats, checkpoint, seconds)

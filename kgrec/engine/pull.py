@@ -113,7 +113,7 @@ class _Source:
 
 def _pull_chunks(driver: neo4j.Driver, database: str, source: _Source, chunks: list[list[int]]) -> list[dict]:
     """Per result row, ``heads``, ``tails`` (internal ids) and ``source.attrs`` as arrays."""
-    return [{name: np.asarray(record[name], dtype=dtype) for name, dtype in source.dtypes().items()}  # None -> NaN
+    return [{name: np.asarray(record[name], dtype=dtype) for name, dtype in source.dtypes().items()}  # absent attributes arrive as NaN
             for record in _rows(driver, database, source.query, chunks=chunks)]
 
 

@@ -32,8 +32,7 @@ class Split:
     def matrix(self, mask: np.ndarray) -> sp.csr_matrix:
         """A binary user x item CSR matrix of the interactions selected by ``mask``."""
         rows, cols = self.users[mask], self.items[mask]
-        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
-                             shape=(self.num_users, self.num_items))
+        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(self.num_users, self.num_items))
 
     def fit_columns(self, columns: GraphColumns, mask: np.ndarray) -> GraphColumns:
         """``columns`` with only the interactions selected by ``mask`` (the knowledge part kept)."""
@@ -42,6 +41,13 @@ class Split:
         attrs = dict(columns.edge_attrs)
         attrs[INTERACTION_KEY] = {k: v[mask] for k, v in columns.edge_attrs.get(INTERACTION_KEY, {}).items()}
         return GraphColumns(columns.node_ids, edges, attrs)
+
+
+def interaction_matrix(columns: GraphColumns) -> sp.csr_matrix:
+    """The binary user x item CSR matrix of ``columns``' interactions."""
+    users, items = columns.edges[INTERACTION_KEY]
+    return sp.csr_matrix((np.ones(len(users), np.float32), (users, items)),
+                         shape=(len(columns.node_ids["User"]), len(columns.node_ids["Item"])))
 
 
 def temporal_split(columns: GraphColumns, test_fraction: float = 0.2, val_fraction: float = 0.1,

@@ -17,6 +17,11 @@ active model — so a query sees the old model or the new one, never a mix. A ru
 before the flip leaves the previous model serving; its leftovers are removed by the next run.
 After the flip, the retired model's edges, node and slot properties are removed.
 
+**One publish at a time.** All of this runs under the database's publish lock
+(:mod:`kgrec.engine.publish_lock`), and the flip checks first that the slot holds everything that
+was written: two runs at once once wrote into the same slot, and the loser's cleanup removed
+the winner's attention from the served model.
+
 Example:
     >>> write_model(driver, "neo4j", columns, output)  # doctest: +SKIP
 """
@@ -34,12 +39,14 @@ from dataclasses import dataclass, field
 import neo4j
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from kgrec import cypher
 from kgrec.engine import node_ids
 from kgrec.engine.graph import EdgeKey, GraphColumns
+from kgrec.engine.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
+from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM, USER
+from kgrec.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,9 @@ class ModelOutput:
         checkpoint: path of the saved model (:mod:`kgrec.engine.persist`), stored on the
             ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
             its own weights.
+        evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
+            interactions (item indices, -1 pads) that contribute most to its score, and their
+            exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
     """
 
     version: str
@@ -71,6 +81,8 @@ class ModelOutput:
     params: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     checkpoint: str | None = None
+    evidence_items: np.ndarray | None = None
+    evidence_weights: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -113,9 +125,9 @@ class WriteStats:
 
 
 def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tuple[int, dict]], total: int,
-           desc: str, progress: bool, workers: int, **params) -> None:
+           desc: str, progress: bool, workers: int, **params) -> int:
     """Each batch (rows in it, its parameters) in its own write transaction (with the driver's
-    retry), ``workers`` at a time.
+    retry), ``workers`` at a time; returns what the batches report as ``written``.
 
     Why several in flight: the server spends most of a batch's time storing it and the client
     packing the next one, and two transactions overlap those. Batches are built lazily
@@ -123,21 +135,31 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tu
     here is visible to queries before the flip, so the order in which batches commit does not
     matter.
     """
-    def run(batch: tuple[int, dict]) -> int:
+    def run(batch: tuple[int, dict]) -> tuple[int, int]:
         rows, batch_params = batch
         with node_ids.session(driver, database, neo4j.WRITE_ACCESS) as session:
-            session.execute_write(lambda tx: tx.run(query, {**batch_params, **params}).consume())
-        return rows
+            written = session.execute_write(
+                lambda tx: tx.run(query, {**batch_params, **params}).single(strict=True)["written"])
+        return rows, written
 
-    with tqdm(total=total, desc=desc, unit="rows", disable=not progress, leave=False) as bar, \
+    written = 0
+    with progress_bar(total=total, desc=desc, enabled=progress) as bar, \
             ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future[int]] = deque()
+        pending: deque[Future[tuple[int, int]]] = deque()
+
+        def collect() -> None:
+            nonlocal written
+            rows, stored = pending.popleft().result()
+            bar.update(rows)
+            written += stored
+
         for batch in batches:
             pending.append(pool.submit(run, batch))
             if len(pending) >= workers:
-                bar.update(pending.popleft().result())
+                collect()
         while pending:
-            bar.update(pending.popleft().result())
+            collect()
+    return written
 
 
 class _Unlogged(list):
@@ -166,9 +188,20 @@ def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNa
                     embedding_property=names.embedding_property).consume()
 
 
+class IncompleteModelError(KgrecError, RuntimeError):
+    """A written model does not hold what its write-back wrote, so it was not activated."""
+
+
 def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, *,
-                batch_size: int = 5000, workers: int = 2, progress: bool = True) -> WriteStats:
+                batch_size: int = 5000, workers: int = 2, progress: bool = True,
+                lock_wait_s: float = DEFAULT_WAIT_S) -> WriteStats:
     """Write ``output`` into the free slot, then make it the active model (see the module doc).
+
+    Everything from the choice of the slot to the cleanup after the switch happens under the
+    database's :class:`~kgrec.engine.publish_lock.PublishLock`: a second publish waits for the
+    first (and then publishes its own model), so two runs never share a slot. Before the switch,
+    the slot's embeddings and attention and the version's RECOMMENDED edges are counted in the
+    database and must equal what was written.
 
     Args:
         batch_size: nodes per embedding transaction; attention goes in transactions of about
@@ -178,7 +211,18 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
             nodes, neighbouring relationship records, and two concurrent batches deadlocked at
             1M even with their items in one order (the driver's retries then cost more than the
             second worker saved).
+        lock_wait_s: how long to wait for another run's publish before giving up.
+
+    Raises:
+        PublishLockedError: another run held the publish lock for longer than ``lock_wait_s``.
+        IncompleteModelError: the written model is not whole (the previous model stays active).
     """
+    with PublishLock(driver, database, wait_s=lock_wait_s) as lock:
+        return _write_locked(driver, database, columns, output, lock.owner, batch_size, workers, progress)
+
+
+def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, owner: str,
+                  batch_size: int, workers: int, progress: bool) -> WriteStats:
     stats = WriteStats()
     current = active_slot(driver, database)
     names = SlotNames("b" if current == "a" else "a")
@@ -194,38 +238,43 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     stats.seconds["prepare"] = time.monotonic() - started
 
     started = time.monotonic()
-    stats.embeddings = sum(len(matrix) for matrix in output.embeddings.values())
-    _write(driver, database, cypher.load("writeback_embeddings"),
-           _embedding_batches(driver, database, columns, output.embeddings, batch_size), stats.embeddings,
-           "embeddings", progress, workers, property=names.embedding_property)
+    stats.embeddings = _write(driver, database, cypher.load("writeback_embeddings"),
+                              _embedding_batches(driver, database, columns, output.embeddings, batch_size),
+                              sum(len(matrix) for matrix in output.embeddings.values()),
+                              "embeddings", progress, workers, property=names.embedding_property)
     stats.seconds["embeddings"] = time.monotonic() - started
 
     started = time.monotonic()
     for key, values in output.attention.items():
         head_label, rel, tail_label = key
         head, tail = columns.edges[key]
-        _write(driver, database, cypher.render("writeback_attention", head=head_label, type=rel, tail=tail_label),
-               _attention_batches(columns.node_ids[head_label][head], columns.node_ids[tail_label][tail], values,
-                                  batch_size), len(values), f"attention {rel}", progress, workers,
-               property=names.attention_property)
-        stats.attention += len(values)
+        stats.attention += _write(
+            driver, database, cypher.render("writeback_attention", head=head_label, type=rel, tail=tail_label),
+            _attention_batches(columns.node_ids[head_label][head], columns.node_ids[tail_label][tail], values,
+                               batch_size), len(values), f"attention {rel}", progress, workers,
+            property=names.attention_property)
     stats.seconds["attention"] = time.monotonic() - started
 
     started = time.monotonic()
     users = columns.node_ids[USER]
     items = columns.node_ids[ITEM]
     rows = []
-    for user, picks, scores in zip(users.tolist(), output.top_items, output.top_scores):
+    for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
         keep_mask = picks >= 0
-        rows.append({"user": user, "items": items[picks[keep_mask]].tolist(),
-                     "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist()})
-        stats.recommendations += int(keep_mask.sum())
+        row = {"user": user, "items": items[picks[keep_mask]].tolist(),
+               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": []}
+        if output.evidence_items is not None:
+            for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
+                present = evidence >= 0
+                row["evidence"].append(items[evidence[present]].tolist())
+                row["weights"].append(np.asarray(weights[present], dtype=np.float64).tolist())
+        rows.append(row)
     rows = [r for r in rows if r["items"]]
     step = max(1, batch_size // 10)
     batches = (rows[start:start + step] for start in range(0, len(rows), step))
-    _write(driver, database, cypher.load("writeback_recommended"),
-           ((len(batch), {"rows": _Unlogged(batch)}) for batch in batches), len(rows),
-           "RECOMMENDED", progress, 1, version=output.version)
+    stats.recommendations = _write(driver, database, cypher.load("writeback_recommended"),
+                                   ((len(batch), {"rows": _Unlogged(batch)}) for batch in batches), len(rows),
+                                   "RECOMMENDED", progress, 1, version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -237,7 +286,13 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     stats.seconds["vector_index"] = time.monotonic() - started
 
     started = time.monotonic()
-    driver.execute_query(cypher.load("writeback_activate"), version=output.version, database_=database)
+    _verify(driver, database, output.version, names, stats)
+    activated, _, _ = driver.execute_query(cypher.load("writeback_activate"), version=output.version,
+                                           lock=LOCK_NAME, owner=owner, database_=database)
+    if not activated:
+        raise PublishLockedError(f"the publish lock of database {database!r} was taken over while model "
+                                 f"{output.version} was being written (its heartbeat stalled); it was not "
+                                 "activated and the previous model stays active. Run the publish again.")
     stats.seconds["activate"] = time.monotonic() - started
     started = time.monotonic()
     if previous:
@@ -247,6 +302,24 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
              output.version, stats.embeddings, stats.embeddings_per_s, stats.attention, stats.attention_per_s,
              stats.recommendations)
     return stats
+
+
+def _verify(driver: neo4j.Driver, database: str, version: str, names: SlotNames, stats: WriteStats) -> None:
+    """Refuse to activate a model whose slot does not hold exactly what was written (or holds
+    nothing), e.g. because something else removed part of it meanwhile."""
+    records, _, _ = driver.execute_query(cypher.load("writeback_verify"), version=version,
+                                         embedding_property=names.embedding_property,
+                                         attention_property=names.attention_property, database_=database)
+    found = records[0]
+    expected = {"embeddings": stats.embeddings, "attention": stats.attention,
+                "recommendations": stats.recommendations}
+    # a model without embeddings or attention explains nothing (every path would weigh 0)
+    wrong = [f"{found[kind]:,} of {count:,} {kind}" for kind, count in expected.items()
+             if found[kind] != count or (count == 0 and kind != "recommendations")]
+    if wrong:
+        raise IncompleteModelError(
+            f"model {version} is incomplete in database {database!r}: it holds {', '.join(wrong)}; it was not "
+            "activated and the previous model stays active. Run the publish again.")
 
 
 def _active_version(driver: neo4j.Driver, database: str) -> str | None:

@@ -13,11 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgrec.errors import KgrecError
+
 #: ``field`` of complaints about a whole row (too many fields) rather than one value.
 WHOLE_ROW = "(row)"
 
 
-class InputError(ValueError):
+class InputError(KgrecError, ValueError):
     """Input that kgrec refuses to load; says where (file, line, field) and what to do.
 
     Attributes:

@@ -101,6 +101,9 @@ def read_csv_table(path: str | Path, name: str, *, spec: TableSpec | None = None
                                 quoting=quoting, on_bad_lines="warn", engine="c")
         except UnicodeDecodeError as exc:
             raise _encoding_error(Path(path), sep, encoding, header, names, exc) from None
+        except pd.errors.EmptyDataError:
+            raise InputError(source, 1, WHOLE_ROW, f"the {name} file is empty; it needs at least a header "
+                                                   "line with the column names") from None
         except pd.errors.ParserError as exc:
             raise _parser_error(source, str(exc)) from None
     skipped = [(int(m.group(1)), m.group(2).strip()) for w in caught

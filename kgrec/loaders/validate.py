@@ -9,7 +9,7 @@ Rules (each names file, line and field when it fails):
 
 - ids are strings, surrounding spaces removed; an empty id is an error;
 - ``rating``, ``weight`` and ``ts`` must be finite numbers when present (``ts`` is truncated to
-  whole seconds);
+  whole seconds and must fit a 64-bit integer);
 - labels and relation names of triples and entities must pass
   :func:`kgrec.graph_schema.check_label` / :func:`~kgrec.graph_schema.check_rel_type`;
 - a reference (an interaction's item, a category's parent, a triple's ``Item`` head, ...) must
@@ -46,6 +46,8 @@ _ID_COLUMNS = {
 _OPTIONAL_ID_COLUMNS = {"categories": ("parent",)}
 _IDENTIFIER_COLUMNS = {"entities": ("label",), "triples": ("head_label", "tail_label", "relation")}
 _NUMBER_COLUMNS = ("rating", "weight", "ts")
+#: timestamps must be below this in magnitude: Neo4j and pandas store them as 64-bit integers
+TS_LIMIT = 2.0 ** 63
 #: node tables -> (the key that makes a row unique, text columns every row has, maybe NA)
 _NODE_TABLES = {"users": (("id",), ()), "items": (("id",), ("title",)),
                 "categories": (("id",), ("name",)), "entities": (("label", "id"), ("name",))}
@@ -151,7 +153,13 @@ def _check_numbers(table: Table, column: str, rows: _Rows) -> Table:
     present = original.notna() if pd.api.types.is_numeric_dtype(original) else _text(original).str.strip() != ""
     bad = (present & ~np.isfinite(values)).to_numpy()
     table = rows.drop(table, bad, column, lambda v: f"{v!r} is not a finite number")
-    return replace(table, frame=table.frame.assign(**{column: values.to_numpy()[~bad]}))
+    values = values[~bad]
+    if column == "ts":  # stored as a 64-bit integer, in Neo4j as in pandas
+        too_large = (values.abs() >= TS_LIMIT).to_numpy()
+        table = rows.drop(table, too_large, column,
+                          lambda v: f"{v!r} does not fit a 64-bit integer; give seconds since the epoch")
+        values = values[~too_large]
+    return replace(table, frame=table.frame.assign(**{column: values.to_numpy()}))
 
 
 def _check_identifiers(table: Table, column: str, rows: _Rows) -> Table:

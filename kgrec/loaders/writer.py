@@ -19,7 +19,6 @@ assumption Neo4j's own bulk importer makes.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,10 +32,12 @@ from tqdm import tqdm
 
 from kgrec.cypher import load as load_query
 from kgrec.cypher import render
+from kgrec.errors import KgrecError
 from kgrec.graph_schema import CATEGORY, IN_CATEGORY, INTERACTED, ITEM, SUBCATEGORY_OF, USER, TabularGraph
 from kgrec.loaders.summary import LoadSummary, TypeSummary
 from kgrec.loaders.tables import is_missing
 from kgrec.loaders.validate import ValidatedGraph, graph_tables, validate
+from kgrec.progress import progress_bar
 
 DEFAULT_BATCH_SIZE = 20_000
 DEFAULT_WORKERS = 2
@@ -44,7 +45,7 @@ INDEX_TIMEOUT_S = 300
 INTERACTION_KEYS = ("weight", "rating", "ts")
 
 
-class LoadError(RuntimeError):
+class LoadError(KgrecError, RuntimeError):
     """A batch failed in Neo4j. It was rolled back; batches that finished are committed."""
 
 
@@ -263,8 +264,7 @@ class _Writer:
         return self.summaries.setdefault((kind, name), TypeSummary(kind, name))
 
     def _bar(self, name: str, total: int) -> tqdm:
-        return tqdm(total=total, desc=name, unit="rows", file=sys.stderr, disable=not self.progress,
-                    dynamic_ncols=True)
+        return progress_bar(total=total, desc=name, enabled=self.progress)
 
 
 def _node_rows(frame: pd.DataFrame) -> list[dict]:

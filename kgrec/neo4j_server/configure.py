@@ -28,6 +28,10 @@ def _settings(layout: ServerLayout) -> dict[str, str]:
         "server.https.enabled": "false",
         "server.memory.pagecache.size": os.environ.get("KGREC_NEO4J_PAGECACHE", "512m"),
         "dbms.security.auth_enabled": "true",
+        # No query runs for ever, even one whose client gave up (the API sets shorter limits
+        # per query); generous, because a write-back's awaitIndexes and batched cleanup of a
+        # large graph are single long transactions.
+        "db.transaction.timeout": os.environ.get("KGREC_NEO4J_TX_TIMEOUT", "30m"),
         "dbms.usage_report.enabled": "false",
         # Without these each database preallocates 256 MB of transaction logs.
         "db.tx_log.rotation.size": "64m",
@@ -79,9 +83,18 @@ def ensure_password(layout: ServerLayout, java: Java) -> None:
         out.write(password + "\n")
     os.chmod(layout.password_file, 0o600)
     env = {**os.environ, "NEO4J_HOME": str(layout.server_home), "NEO4J_CONF": str(layout.conf_dir)}
+    # Never on the command line, where `ps` shows it to every user of the machine: the admin
+    # tool (picocli) reads its arguments from an "@file", written only the owner can read it.
+    arguments = layout.home / "set-initial-password.args"
+    fd = os.open(arguments, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
     cmd = [str(java.executable), "-cp", f"{layout.lib_dir}/*", ADMIN_MAIN,
-           "dbms", "set-initial-password", password]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+           "dbms", "set-initial-password", f"@{arguments}"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        arguments.unlink(missing_ok=True)
     if done.returncode != 0:
         layout.password_file.unlink(missing_ok=True)
         raise ServerError(f"setting the initial Neo4j password failed:\n{done.stdout}{done.stderr}")

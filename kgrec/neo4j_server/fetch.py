@@ -31,8 +31,11 @@ def fetch_jars(layout: ServerLayout) -> float:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     pom = resources.files("kgrec.neo4j_server") / "pom.xml"
+    # --strict-checksums: a jar whose checksum does not match is an error, not a warning (the
+    # default), since these jars run a server holding the user's data; no -q, so the reason of
+    # a failure is in the output we show.
     cmd = [
-        str(mvn), "-B", "-q", "-f", str(pom),
+        str(mvn), "-B", "--strict-checksums", "--no-transfer-progress", "-f", str(pom),
         f"-Dmaven.repo.local={layout.maven_repo}",
         f"-Dneo4j.version={layout.version}", f"-Dbrowser.version={BROWSER_VERSION}",
         "dependency:copy-dependencies", f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
@@ -46,10 +49,14 @@ def fetch_jars(layout: ServerLayout) -> float:
         raise ServerError(f"fetching the Neo4j jars took over {FETCH_TIMEOUT_S // 60} min; check the "
                           "connection to Maven Central and run `kgrec neo4j start` again") from exc
     if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        output = (done.stdout + done.stderr).strip().splitlines()
+        errors = [line for line in output if line.startswith("[ERROR]") and line.strip() != "[ERROR]"]
+        tail = "\n".join(errors[:15] or output[-15:])
         raise ServerError(
             f"downloading Neo4j {layout.version} from Maven Central failed (mvn exit {done.returncode}). "
-            f"Check network access to Maven Central (or a proxy in ~/.m2/settings.xml) and retry.\n{tail}"
+            "The reason is below. A checksum failure means a file arrived corrupted or altered: check the "
+            "proxy or mirror in ~/.m2/settings.xml before retrying. Otherwise check network access to Maven "
+            f"Central and retry.\n{tail}"
         )
     if layout.lib_dir.exists():
         shutil.rmtree(layout.lib_dir)

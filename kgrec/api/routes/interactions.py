@@ -10,7 +10,7 @@ from kgrec.api.schemas import InteractionBatch, InteractionsRecorded
 from kgrec.cypher import library
 
 router = APIRouter(prefix="/interactions", tags=["interactions"], dependencies=[Depends(require_write_key)],
-                   responses=error_responses(400, 401, 403, 404, 422, 503))
+                   responses=error_responses(400, 401, 403, 404, 413, 422, 503))
 
 
 @router.post("", response_model=InteractionsRecorded)

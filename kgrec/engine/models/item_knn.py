@@ -4,37 +4,58 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import torch
+
+from kgrec.engine.histories import Histories
+from kgrec.engine.models.base import FitData, Recommender
+from kgrec.engine.split import interaction_matrix
+
+#: neighbourhood sizes tried on the validation split
+KNN_SIZES = (50, 100, 200, 400)
 
 
-class ItemKNN:
+def cosine_neighbours(train: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Item-item cosine similarity of the binary columns of ``train``, zero diagonal, keeping
+    each item's ``k`` most similar items (which also bounds memory to ``items x k``)."""
+    x = train.tocsc().astype(np.float32)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
+    normalized = x @ sp.diags(1.0 / np.maximum(norms, 1e-12))
+    sim = (normalized.T @ normalized).toarray()
+    np.fill_diagonal(sim, 0.0)
+    if k < sim.shape[0]:
+        cut = np.argpartition(-sim, k, axis=0)[k:]
+        np.put_along_axis(sim, cut, 0.0, axis=0)
+    return sp.csr_matrix(sim)
+
+
+class ItemKNN(Recommender):
     r"""Item-kNN with cosine similarity on the binary interaction matrix :math:`X`:
 
     .. math::
         s_{ij} = \frac{x_i^\top x_j}{\lVert x_i \rVert \lVert x_j \rVert}, \quad s_{ii} = 0, \qquad
         \hat y(u, j) = \sum_{i \in \mathcal{N}_k(j)} x_{ui}\, s_{ij}
 
-    keeping, for every item, only its ``k`` most similar items (the usual pruning, which also
-    bounds memory to ``items x k``).
-
-    Args:
-        k: neighbours kept per item.
+    Fitting picks ``k`` from :data:`KNN_SIZES` on the validation split, then refits on train +
+    validation.
     """
 
-    def __init__(self, k: int = 100):
-        self.k = k
+    name = "item_knn"
 
-    def fit(self, train: sp.csr_matrix) -> "ItemKNN":
-        x = train.tocsc().astype(np.float32)
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
-        normalized = x @ sp.diags(1.0 / np.maximum(norms, 1e-12))
-        sim = (normalized.T @ normalized).toarray()
-        np.fill_diagonal(sim, 0.0)
-        if self.k < sim.shape[0]:
-            cut = np.argpartition(-sim, self.k, axis=0)[self.k:]
-            np.put_along_axis(sim, cut, 0.0, axis=0)
-        self.similarity = sp.csr_matrix(sim)
+    def fit(self, data: FitData) -> "ItemKNN":
+        best = KNN_SIZES[1]
+        if data.validate:
+            train, scores = interaction_matrix(data.columns), {}
+            for k in KNN_SIZES:
+                self.similarity = cosine_neighbours(train, k)
+                scores[k] = data.validate(self)
+            best = max(scores, key=scores.get)
+        self.similarity = cosine_neighbours(interaction_matrix(data.refit or data.columns), best)
+        self.params = {"k": best}
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        """(users x items) scores for the users whose interactions are the rows of ``history``."""
-        return np.asarray((history @ self.similarity).todense(), dtype=np.float32)
+    def score(self, histories: Histories) -> torch.Tensor:
+        return torch.from_numpy(np.asarray((histories.binary() @ self.similarity).todense(), dtype=np.float32))
+
+    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray:
+        items = histories.items[histories.indptr[row]:histories.indptr[row + 1]]
+        return self.similarity[items][:, targets].toarray()

@@ -1,4 +1,5 @@
-"""The knowledge-graph attention recommender (KGAT-style) with users defined by their interactions."""
+"""The KGAT-style embedding recommender (kgrec's first published model) with users defined by
+their interactions; kept as a comparison in ``kgrec eval --methods kgat``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from kgrec.engine.graph import FlatGraph
+from kgrec.engine.config import TrainConfig
+from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, FlatGraph, GraphColumns, flatten
+from kgrec.engine.histories import Histories
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
+from kgrec.engine.models.base import FitData, Recommender
+from kgrec.engine.sampling import NeighborSampler
+from kgrec.engine.train import fit
+from kgrec.graph_schema import ITEM, USER
 
 
 class KGAT(torch.nn.Module):
@@ -33,10 +40,7 @@ class KGAT(torch.nn.Module):
     A user is its interactions: its layers :math:`1..L` depend only on them and on the frozen
     item layers, so :meth:`users_from_history` recomputes the whole user for any history — the
     deletion and sufficiency tests of DESIGN.md score exact counterfactuals, and a user unknown
-    to the model is scored like any other. KGAT's free user embedding used to be part of this
-    model; once the layers were degree-scaled (:class:`KnowledgeAttentionConv`), dropping it
-    cost nothing on the 2,000-user sample (validation NDCG@20 0.173 with it, 0.174 without),
-    and a third layer then reached users' neighbours' neighbours' items (0.227 -> 0.235 on test).
+    to the model is scored like any other (KGAT's free user embedding is left out).
 
     Args:
         num_nodes: nodes of the flat graph.
@@ -221,3 +225,101 @@ class FrozenKGAT:
     def score_matrix(self, users: np.ndarray, indptr: np.ndarray, items: np.ndarray) -> Tensor:
         """(users x all items) scores for users given with their interactions as CSR lists."""
         return self.user_representations(users, indptr, items) @ self.item_representations.T
+
+
+class KGATTask:
+    """The attention model on a training graph: sampled subgraph per batch, BPR loss."""
+
+    def __init__(self, columns: GraphColumns, config: TrainConfig):
+        self.columns, self.config = columns, config
+        self.graph: FlatGraph = flatten(columns)
+        self.device = config.resolved_device()
+        self.interacted = 2 * self.graph.edge_key.index(INTERACTION_KEY)
+        self.user_offset = self.graph.offsets[USER]
+        self.item_offset = self.graph.offsets[ITEM]
+        users = range(self.user_offset, self.user_offset + len(columns.node_ids[USER]))
+        self.model = KGAT(self.graph.num_nodes, self.graph.num_relations, self.interacted, users, config.dim,
+                          config.layers).to(self.device)
+        self.sampler = NeighborSampler(self.graph, tuple(config.fanouts[:config.layers]), config.seed)
+        self.degree = self.graph.ptr[1:] - self.graph.ptr[:-1]
+
+    def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        seeds = torch.cat([users + self.user_offset, pos + self.item_offset, neg + self.item_offset])
+        sub = self.sampler.sample(seeds)
+        n_id, edge_index = sub.n_id.to(self.device), sub.edge_index.to(self.device)
+        edge_type = sub.edge_type.to(self.device)
+        rep, _ = self.model(n_id, edge_index, edge_type, self.degree[sub.n_id].to(self.device),
+                            sub.num_sampled_nodes, sub.num_sampled_edges)
+        seeds_local = sub.seed_local.to(self.device)
+        u, p, n = rep[seeds_local].split(len(users))
+        initial = self.model.initial(n_id[seeds_local])
+        return self.model.recommendation_loss(u, p, n, initial, self.config.lambda_reg)
+
+    def freeze(self, graph: FlatGraph | None = None) -> FrozenKGAT:
+        """Propagate over ``graph`` (default: the training graph) and cache the item side."""
+        graph = graph or self.graph
+        if graph.edge_index.device != self.device:
+            graph = FlatGraph(graph.offsets, graph.num_nodes, graph.edge_index.to(self.device),
+                              graph.edge_type.to(self.device), graph.edge_key, graph.origin, graph.ptr)
+        layers, _ = self.model.propagate_all(graph)
+        return FrozenKGAT(self.model, layers, self.user_offset, self.item_offset, len(self.columns.node_ids[ITEM]))
+
+
+class KGATRecommender(Recommender):
+    """:class:`KGAT` behind the recommender interface: BPR training with early stopping
+    (:func:`kgrec.engine.train.fit`), users scored from their histories by :class:`FrozenKGAT`."""
+
+    name = "kgat"
+    has_attention = True
+
+    def fit(self, data: FitData) -> "KGATRecommender":
+        self.task = KGATTask(data.columns, self.config)
+
+        def validate() -> float:
+            self.frozen = self.task.freeze()
+            return data.validate(self)
+
+        result = fit(self.task, data.columns, validate if data.validate else None, self.config,
+                     checkpoint_dir=data.checkpoint_dir, resume=data.resume)
+        self.frozen = self.task.freeze()
+        self.params = {"best_epoch": result.best_epoch, "val_ndcg@20": result.best_score,
+                       "epochs_run": result.epochs_run}
+        return self
+
+    def score(self, histories: Histories) -> torch.Tensor:
+        return self.frozen.score_matrix(histories.users, histories.indptr, histories.items).cpu()
+
+    def _propagate_all(self, columns: GraphColumns) -> tuple[FlatGraph, list[Tensor], Tensor]:
+        graph = flatten(columns)
+        layers, attention = self.task.model.propagate_all(graph)
+        return graph, layers, attention
+
+    def attention(self, columns: GraphColumns, histories: Histories) -> dict[EdgeKey, np.ndarray]:
+        """Per relationship ``(h)-[r]->(t)``, the attention of the message ``t -> h`` averaged over
+        layers: how much ``t`` shaped ``h``, normalised over ``h``'s incoming edges."""
+        graph, _, attention = self._propagate_all(columns)
+        per_key = {}
+        forward = graph.edge_type % 2 == 0
+        for rel, key in enumerate(graph.edge_key):
+            mine = forward & (graph.edge_type == 2 * rel)
+            values = np.zeros(len(columns.edges[key][0]), np.float32)
+            values[graph.origin[mine].numpy()] = attention[mine].numpy()
+            per_key[key] = values
+        return per_key
+
+    def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray]:
+        graph, layers, _ = self._propagate_all(columns)
+        final = torch.stack(layers).mean(0).cpu()
+        return {label: final[graph.offsets[label]:graph.offsets[label] + len(ids)].numpy()
+                for label, ids in columns.node_ids.items()}
+
+    def state(self) -> dict:
+        return {"model": self.task.model.state_dict(), "params": self.params}
+
+    def load_state(self, state: dict, columns: GraphColumns) -> "KGATRecommender":
+        self.task = KGATTask(columns, self.config)
+        self.task.model.load_state_dict(state["model"])
+        self.task.model.eval()
+        self.frozen = self.task.freeze()
+        self.params = state["params"]
+        return self

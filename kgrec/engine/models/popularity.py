@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
+import torch
+
+from kgrec.engine.histories import Histories
+from kgrec.engine.models.base import FitData, Recommender
+from kgrec.engine.split import interaction_matrix
 
 
-class Popularity:
-    r"""Scores every item by its number of training interactions, the same for every user:
-    :math:`\hat y(u, i) = |\{v : (v, i) \in \text{train}\}|`."""
+class Popularity(Recommender):
+    r"""Scores every item by its number of interactions, the same for every user:
+    :math:`\hat y(u, i) = |\{v : (v, i) \in \text{train}\}|` (train + validation once fitted)."""
 
-    def fit(self, train: sp.csr_matrix) -> "Popularity":
-        self.counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float32)
+    name = "popularity"
+
+    def fit(self, data: FitData) -> "Popularity":
+        self.counts = np.asarray(interaction_matrix(data.refit or data.columns).sum(axis=0)).ravel().astype(np.float32)
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        """(users x items) scores for the users whose interactions are the rows of ``history``."""
-        return np.broadcast_to(self.counts, (history.shape[0], len(self.counts))).copy()
+    def score(self, histories: Histories) -> torch.Tensor:
+        return torch.from_numpy(np.broadcast_to(self.counts, (len(histories), len(self.counts))).copy())

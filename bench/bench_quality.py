@@ -1,0 +1,112 @@
+"""Ranking quality of the published model against every baseline, on the synthetic sample and on
+real data, over several seeds (``kgrec eval``'s protocol and code: per-user temporal hold-out,
+full ranking, every held-out interaction relevant).
+
+Real data never enters the repository: pass the folders and files you have, e.g.
+ml-latest-small kept in ``~/.cache/kgrec-data`` (see the README). Synthetic runs draw a new
+sample per seed (graph and training seed alike); real runs keep the one split and vary the
+training seed.
+
+    python bench/bench_quality.py --sample 2000 --movielens ~/.cache/kgrec-data/ml-latest-small \\
+        --seeds 0 1 2 --out bench/results/quality.json
+
+Prints JSON; with ``--out``, also writes it and a Markdown table beside it (``.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+METRICS = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "diversity@20", "novelty@20", "seconds")
+
+
+def _datasets(args: argparse.Namespace):
+    """(name, seed -> GraphColumns) for every dataset asked for."""
+    from kgrec.engine.graph import columns_from_tabular
+    from kgrec.loaders import read_csv_graph, read_movielens
+    from kgrec.loaders.synthetic import generate_sample
+
+    if args.sample:
+        yield f"synthetic sample, {args.sample} users", lambda seed: columns_from_tabular(
+            generate_sample(n_users=args.sample, seed=seed))
+    for folder in args.movielens:
+        columns = columns_from_tabular(read_movielens(folder))
+        yield Path(folder).name, lambda seed, columns=columns: columns
+    for path in args.interactions:
+        columns = columns_from_tabular(read_csv_graph(interactions=path))
+        yield Path(path).name, lambda seed, columns=columns: columns
+
+
+def run(args: argparse.Namespace) -> dict:
+    import torch
+
+    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.evaluate import run_evaluation
+    from kgrec.engine.models import EVALUATED
+
+    torch.set_num_threads(args.threads)
+    methods = args.methods or list(EVALUATED)
+    report: dict = {"seeds": args.seeds, "methods": methods, "datasets": {}}
+    for name, columns_for in _datasets(args):
+        runs = []
+        for seed in args.seeds:
+            started = time.perf_counter()
+            runs.append(run_evaluation(columns_for(seed), TrainConfig(seed=seed), ks=(20,), methods=methods))
+            logging.info("%s, seed %d: %.0f s", name, seed, time.perf_counter() - started)
+        summary = {}
+        for method in methods:
+            values = {metric: [run[method][metric] for run in runs] for metric in METRICS}
+            summary[method] = {metric: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v}
+                               for metric, v in values.items()}
+            summary[method]["params"] = [run[method]["params"] for run in runs]
+        report["datasets"][name] = summary
+    return report
+
+
+def markdown(report: dict) -> str:
+    """One table per dataset: mean ± standard deviation over the seeds."""
+    lines = [f"# Ranking quality (seeds {', '.join(map(str, report['seeds']))}; mean ± std)", ""]
+    for name, summary in report["datasets"].items():
+        lines += [f"## {name}", "", "| method | " + " | ".join(METRICS) + " |",
+                  "|---" * (len(METRICS) + 1) + "|"]
+        for method, values in summary.items():
+            cells = [f"{values[m]['mean']:.4f} ± {values[m]['std']:.4f}" if m != "seconds"
+                     else f"{values[m]['mean']:.1f}" for m in METRICS]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", type=int, default=0, metavar="USERS",
+                        help="also the synthetic sample with this many users (0: none)")
+    parser.add_argument("--movielens", action="append", default=[], metavar="DIR",
+                        help="a MovieLens folder (repeatable)")
+    parser.add_argument("--interactions", action="append", default=[], metavar="CSV",
+                        help="an interactions CSV (user_id,item_id[,rating][,ts]; repeatable)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
+    parser.add_argument("--methods", nargs="+", default=None, help="models (default: kgrec eval's)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=None, help="write JSON here and Markdown beside it")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not (args.sample or args.movielens or args.interactions):
+        parser.error("give --sample, --movielens or --interactions (real data is not in the repository: "
+                     "see the README's quality section for where to get ml-latest-small)")
+    report = run(args)
+    print(json.dumps(report, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        args.out.with_suffix(".md").write_text(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

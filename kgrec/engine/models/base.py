@@ -1,0 +1,113 @@
+"""The one interface every recommender implements, and what it is fitted on.
+
+Training, evaluation, explanations, write-back and persistence talk to :class:`Recommender`
+only, never to a concrete class; a model says what it can do by what it returns (no attention
+to write back: ``attention`` returns None), not by its type. A new model is one file plus one
+line in :data:`kgrec.engine.models.MODELS`.
+
+Example:
+    >>> model = create("ease", TrainConfig())  # doctest: +SKIP
+    >>> model.fit(FitData(train_columns, validate=None, refit=None))  # doctest: +SKIP
+    >>> scores = model.score(histories_from_columns(train_columns, users=np.array([0, 1])))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from kgrec.engine.config import TrainConfig
+from kgrec.engine.graph import EdgeKey, GraphColumns
+from kgrec.engine.histories import Histories
+
+
+@dataclass
+class FitData:
+    """What a model may learn from.
+
+    Attributes:
+        columns: the graph with the interactions to fit on (the knowledge part whole).
+        validate: NDCG@20 of a fitted model on the held-out validation interactions, with
+            ``columns``' interactions as the users' histories; None when there is no
+            validation split (learned models then train for ``epochs`` without early stopping).
+        refit: the graph with every interaction the model will be asked to score from (train +
+            validation); a closed-form model refits on it once its hyper-parameter is chosen on
+            ``validate``. None: same as ``columns``.
+        checkpoint_dir, resume: per-epoch checkpoints of models trained by gradient
+            (:func:`kgrec.engine.train.fit`), and whether to continue from the last one.
+    """
+
+    columns: GraphColumns
+    validate: Callable[["Recommender"], float] | None = None
+    refit: GraphColumns | None = None
+    checkpoint_dir: Path | None = None
+    resume: bool = False
+
+
+class Recommender(ABC):
+    """Fit on a graph, then score users given as interaction histories.
+
+    Attributes:
+        name: the registry key (``kgrec eval`` row, ``--model`` choice, saved with the model).
+        config: the hyper-parameters it was created with.
+        params: what fitting chose (hyper-parameters picked on validation, best epoch, ...),
+            JSON-serialisable; reported by ``kgrec eval`` and stored on the ``:Model`` node.
+    """
+
+    name: ClassVar[str]
+    #: whether :meth:`attention` gives values to write back (only such a model can be published)
+    has_attention: ClassVar[bool] = False
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        self.params: dict = {}
+
+    @abstractmethod
+    def fit(self, data: FitData) -> "Recommender":
+        """Learn from ``data``; returns self."""
+
+    @abstractmethod
+    def score(self, histories: Histories) -> torch.Tensor:
+        """(len(histories) x items) scores, higher is better, for users given by their histories."""
+
+    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray | None:
+        """Per-evidence contributions to the scores of ``targets`` for row ``row``: an array
+        (interactions of the row x targets) that sums over its rows to the scores. None when
+        the model has no exact decomposition (explanations then fall back to leave-one-out
+        re-scoring with :meth:`score`)."""
+        return None
+
+    def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray] | None:
+        """Label -> (nodes x dim) vectors to store and index in Neo4j; ``histories`` holds every
+        user of ``columns`` in index order. None when the model has none."""
+        return None
+
+    def attention(self, columns: GraphColumns, histories: Histories) -> dict[EdgeKey, np.ndarray] | None:
+        """Relationship key -> per-relationship attention in [0, 1], aligned with
+        ``columns.edges[key]`` (what ``kgrec train`` writes back). None: the model has no
+        attention (:attr:`has_attention` is False) and cannot be published."""
+        return None
+
+    def state(self) -> dict:
+        """Everything needed to score again: tensors, numbers, strings, lists and dicts of them
+        only (loaded with ``torch.load(weights_only=True)``)."""
+        raise NotImplementedError(f"model {self.name!r} cannot be saved")
+
+    def load_state(self, state: dict, columns: GraphColumns) -> "Recommender":
+        """Restore :meth:`state` for scoring over ``columns`` (the graph it was fitted on)."""
+        raise NotImplementedError(f"model {self.name!r} cannot be loaded")
+
+
+def create(name: str, config: TrainConfig) -> Recommender:
+    """The registered model ``name`` (see :data:`kgrec.engine.models.MODELS`)."""
+    from kgrec.engine.models import MODELS
+
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    return MODELS[name](config)

@@ -1,0 +1,145 @@
+"""The recommender interface and the published attention model, without a database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from kgrec.engine.config import TrainConfig
+from kgrec.engine.evaluate import fit_data, run_evaluation
+from kgrec.engine.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
+from kgrec.engine.histories import Histories, histories_from_columns
+from kgrec.engine.models import MODELS
+from kgrec.engine.models.base import FitData, Recommender, create
+from kgrec.engine.persist import load_model, save_model
+from kgrec.engine.split import interaction_matrix, temporal_split
+from kgrec.loaders.synthetic import generate_sample
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def columns() -> GraphColumns:
+    return columns_from_tabular(generate_sample(n_users=200, seed=3))
+
+
+@pytest.fixture(scope="module")
+def attention(columns):
+    split = temporal_split(columns)
+    return create("attention", TrainConfig(seed=0)).fit(fit_data(columns, split)), split
+
+
+def implicit(columns: GraphColumns) -> GraphColumns:
+    """The same graph as a plain (user, item) log: no rating, no timestamp, no weight."""
+    return GraphColumns(columns.node_ids, columns.edges, {})
+
+
+@pytest.mark.parametrize("name", ["attention", "ease", "item_knn", "popularity", "lightgcn"])
+def test_every_model_fits_and_scores_histories(columns, name):
+    config = TrainConfig(epochs=2, dim=16, seed=0)
+    model = create(name, config).fit(fit_data(columns, temporal_split(columns)))
+    histories = histories_from_columns(columns, users=np.array([0, 5, 9]))
+    scores = model.score(histories)
+    assert scores.shape == (3, len(columns.node_ids["Item"])) and torch.isfinite(scores).all()
+
+
+def test_histories_order_interactions_by_time(columns):
+    histories = histories_from_columns(columns)
+    ts = columns.edge_attrs[INTERACTION_KEY]["ts"]
+    for row in (0, 17, 101):
+        part = slice(histories.indptr[row], histories.indptr[row + 1])
+        edges = histories.edges[part]
+        assert (columns.edges[INTERACTION_KEY][0][edges] == row).all()
+        order = np.argsort(histories.recency[part])[::-1]  # oldest first
+        assert (np.diff(ts[edges][order]) >= 0).all()
+    one = histories.without(3, histories.items[histories.indptr[3]:histories.indptr[3] + 2])
+    assert len(one.items) == histories.indptr[4] - histories.indptr[3] - 2
+
+
+def test_attention_scores_split_exactly_into_contributions(columns, attention):
+    model, _ = attention
+    histories = histories_from_columns(columns)
+    for row in (2, 40, 150):
+        scores = model.score(histories.select(np.array([row])))[0].numpy()
+        targets = np.argsort(-scores)[:20]
+        parts = model.contributions(histories, row, targets)
+        assert parts.shape == (histories.indptr[row + 1] - histories.indptr[row], 20)
+        assert np.allclose(parts.sum(0), scores[targets], rtol=1e-4, atol=1e-6)
+
+
+def test_attention_is_a_distribution_per_user_and_per_item(columns, attention):
+    model, _ = attention
+    values = model.attention(columns, histories_from_columns(columns))
+    users, _ = columns.edges[INTERACTION_KEY]
+    per_user = np.bincount(users, weights=values[INTERACTION_KEY])
+    assert np.allclose(per_user[np.bincount(users) > 0], 1.0, atol=1e-5)
+    knowledge = [key for key in values if key != INTERACTION_KEY]
+    assert {key[1] for key in knowledge} == {"IN_CATEGORY", "DIRECTED_BY", "HAS_TAG"}
+    per_item = np.zeros(len(columns.node_ids["Item"]))
+    for key in knowledge:
+        assert ((values[key] >= 0) & (values[key] <= 1)).all()
+        np.add.at(per_item, columns.edges[key][0], values[key])
+    assert np.allclose(per_item[per_item > 0], 1.0, atol=1e-5)
+
+
+def test_attention_learns_to_favour_recent_interactions(columns, attention):
+    model, _ = attention
+    params = model.attention_parameters()
+    assert params["tau"] > 0 and 0 < params["floor"] < 1
+    histories = histories_from_columns(columns, users=np.array([7]))
+    alpha = model._alpha(histories, model.theta).numpy()
+    assert alpha[histories.recency == 0].max() > alpha[histories.recency == histories.recency.max()].min()
+
+
+def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp_path):
+    model, _ = attention
+    path = save_model(tmp_path / "m.pt", model, columns.fingerprint(), "v1")
+    loaded = load_model(path, columns, models_root=tmp_path)
+    histories = histories_from_columns(columns, users=np.arange(10))
+    assert torch.allclose(loaded.score(histories), model.score(histories))
+    assert torch.load(path, weights_only=True)["name"] == "attention"
+
+
+def test_a_checkpoint_outside_the_models_folder_is_refused(columns, attention, tmp_path):
+    from kgrec.engine.persist import ModelNotAvailableError
+
+    model, _ = attention
+    path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns.fingerprint(), "v1")
+    with pytest.raises(ModelNotAvailableError, match="outside the models folder"):
+        load_model(path, columns, models_root=tmp_path / "models")
+
+
+def test_attention_model_trains_on_an_implicit_log(columns):
+    plain = implicit(columns)
+    model = create("attention", TrainConfig(seed=0)).fit(fit_data(plain, temporal_split(plain)))
+    histories = histories_from_columns(plain, users=np.array([1, 2]))
+    assert np.isnan(histories.rating).all()
+    assert torch.isfinite(model.score(histories)).all()
+
+
+def test_fit_is_stable_and_seeded(columns):
+    runs = [create("attention", TrainConfig(seed=4)).fit(fit_data(columns, temporal_split(columns))).theta
+            for _ in range(2)]
+    assert torch.equal(runs[0], runs[1]) and torch.isfinite(runs[0]).all()
+
+
+class LeastPopular(Recommender):
+    """A tiny model for the interface test: the least popular items first."""
+
+    name = "tiny"
+
+    def fit(self, data: FitData) -> "LeastPopular":
+        self.counts = np.asarray(interaction_matrix(data.refit or data.columns).sum(0)).ravel()
+        return self
+
+    def score(self, histories: Histories) -> torch.Tensor:
+        return torch.from_numpy(np.tile(-self.counts.astype(np.float32), (len(histories), 1)))
+
+
+def test_a_registered_model_appears_in_the_evaluation_table(columns, monkeypatch):
+    monkeypatch.setitem(MODELS, "tiny", LeastPopular)
+    results = run_evaluation(columns, TrainConfig(), ks=(20,), methods=("tiny", "popularity"))
+    assert set(results) == {"tiny", "popularity"}
+    assert results["tiny"]["ndcg@20"] < results["popularity"]["ndcg@20"]
+    assert "diversity@20" in results["tiny"] and "novelty@20" in results["tiny"]
