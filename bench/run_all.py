@@ -1,7 +1,8 @@
 """Run every kgrec benchmark at one size and write one report (``make bench SIZE=...``).
 
 Order matters, because each step uses the graph the previous one left in Neo4j:
-load (empties the database, loads, re-loads) -> engine (pull, train, write back)
+load (empties the database, loads, re-loads) -> bulk (empties it, bulk imports, loads again
+transactionally: the same graph) -> engine (pull, train, write back)
 -> explanation query -> HTTP API. Each benchmark is its own script in ``bench/`` printing JSON.
 This one runs them against a local server of their own — ``$KGREC_HOME/bench`` on your ports
 + 20000, sharing the downloaded jars, 2 GB heap, never your own database — or against
@@ -35,6 +36,7 @@ def _steps(n: int) -> list[tuple[str, list[str]]]:
     quick = n <= 50_000
     return [
         ("load", ["bench_load.py", "--interactions", str(n)]),
+        ("bulk", ["bench_bulk.py", "--interactions", str(n)]),
         ("engine", ["bench_engine.py", "--interactions", str(n)]),
         ("explain", ["bench_explain.py", "--interactions", str(n), "--queries", "50" if quick else "200"]),
         ("api", ["bench_api.py", "--interactions", str(n), "--stand-in-model",
@@ -69,6 +71,10 @@ def _headline(name: str, result: dict) -> str:
         return "; ".join(f"{phase}: {result[phase]['interactions_per_s']:,} interactions/s, "
                          f"peak RSS {result[phase]['peak_rss_mb']} MB"
                          for phase in ("first", "reload") if phase in result)
+    if name == "bulk" and "bulk" in result:
+        return (f"bulk import: {result['bulk']['median_interactions_per_s']:,} interactions/s, "
+                f"{result['bulk']['median_interactions_per_s_without_restart']:,}/s without the server's "
+                f"stop and start; store {result['store']['bulk']['store_bytes_per_interaction']} bytes/interaction")
     if name == "api":
         return "; ".join(f"{s['query']}: p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, {s['requests_per_s']} req/s"
                          for s in result.get("scenarios", []))

@@ -90,7 +90,7 @@ def run_demo(args: argparse.Namespace) -> int:
         lifecycle.start(layout)
     settings = Neo4jSettings.from_env()
     database = settings.database
-    config = TrainConfig(epochs=args.epochs, seed=DEMO_SEED)
+    config = TrainConfig(seed=DEMO_SEED)
     with open_driver(settings) as driver:
         with stage(f"Generating and loading the sample ({args.size:,} interactions, seed {DEMO_SEED})"):
             summary = write_graph(driver, generate_sample(n_interactions=args.size, seed=DEMO_SEED),
@@ -100,7 +100,7 @@ def run_demo(args: argparse.Namespace) -> int:
                   + (" (the graph was already loaded)" if changed == 0 else ""))
         model = library.active_model(driver, database)
         if model is None or changed or args.retrain:
-            with stage(f"Training the attention model (up to {config.epochs} epochs) and writing it back"):
+            with stage("Training the attention model and writing it back"):
                 train_and_publish(driver, database, config, progress=True)
             with stage("Storing the best 3 explanations (one per evidence item) of every recommendation"):
                 print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
@@ -161,7 +161,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__.split("\n\n")[1] if __doc__ else None)
     parser.add_argument("--size", type=int, default=DEMO_INTERACTIONS,
                         help="interactions in the sample (default %(default)s)")
-    parser.add_argument("--epochs", type=int, default=40, help="training epochs at most (default %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default %(default)s)")
     parser.add_argument("--retrain", action="store_true", help="train even if the active model fits the graph")
     parser.set_defaults(func=run_demo)

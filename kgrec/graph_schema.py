@@ -35,6 +35,7 @@ RESERVED_LABELS = frozenset({MODEL, PUBLISH_LOCK})
 _LABEL_PATTERN = re.compile(r"[A-Z][A-Za-z0-9_]{0,63}")
 _REL_TYPE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_PROPERTY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 class UnsafeIdentifierError(KgrecError, ValueError):
@@ -81,6 +82,21 @@ def check_name(name: str, *, where: str = "name") -> str:
     """Return ``name`` if it is a safe index or property name (``lower_snake_case``)."""
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise UnsafeIdentifierError(f"{where}: {name!r} is not an allowed name; use {_NAME_PATTERN.pattern}")
+    return name
+
+
+def check_property(name: str, *, where: str = "property") -> str:
+    """Return ``name`` if it is a safe property name to place in query or import-header text.
+
+    Property values always travel as parameters; only the bulk import has to write the names
+    of data columns into text (the CSV header ``name:type``), where ``:``, ``,`` or quotes
+    would change its meaning.
+    """
+    if not isinstance(name, str) or not _PROPERTY_PATTERN.fullmatch(name):
+        raise UnsafeIdentifierError(
+            f"{where}: {name!r} cannot name a property in a bulk import; rename the column to match "
+            f"{_PROPERTY_PATTERN.pattern} (e.g. zip_code), or load without --bulk"
+        )
     return name
 
 

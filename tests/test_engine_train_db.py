@@ -90,13 +90,23 @@ def test_recommended_edges_of_the_active_version_exclude_seen_items(published):
 
 
 def test_every_attended_relationship_has_attention_in_unit_interval(published):
+    """The model attends over interactions and the relationships joining items to knowledge
+    (not over the category hierarchy): every one of those has attention, a distribution per
+    user and per item."""
     driver, database, _, stats = published
-    row = _rows(driver, database,
-                "MATCH (m:Model {active: true}) MATCH ()-[r]->() WHERE type(r) <> 'RECOMMENDED' "
-                "WITH r[m.attention_property] AS a "
-                "RETURN count(*) AS total, count(a) AS present, min(a) AS low, max(a) AS high")[0]
-    assert row["total"] == row["present"] == stats.write.attention == stats.pull.relationships
-    assert 0.0 <= row["low"] and row["high"] <= 1.0
+    rows = _rows(driver, database,
+                 "MATCH (m:Model {active: true}) MATCH ()-[r]->() WHERE type(r) <> 'RECOMMENDED' "
+                 "WITH type(r) AS type, r[m.attention_property] AS a "
+                 "RETURN type, count(*) AS total, count(a) AS present, min(a) AS low, max(a) AS high")
+    by_type = {r["type"]: r for r in rows}
+    for attended in ("INTERACTED", "IN_CATEGORY", "DIRECTED_BY", "HAS_TAG"):
+        assert by_type[attended]["present"] == by_type[attended]["total"] > 0
+        assert 0.0 <= by_type[attended]["low"] and by_type[attended]["high"] <= 1.0
+    assert sum(r["present"] for r in rows) == stats.write.attention
+    per_user = _rows(driver, database,
+                     "MATCH (m:Model {active: true}) MATCH (u:User)-[r:INTERACTED]->() "
+                     "WITH u, sum(r[m.attention_property]) AS total RETURN min(total) AS low, max(total) AS high")[0]
+    assert per_user["low"] == pytest.approx(1.0, abs=1e-4) and per_user["high"] == pytest.approx(1.0, abs=1e-4)
 
 
 def test_recommend_command(published, cli_env, capsys):

@@ -11,26 +11,10 @@ from kgrec.cli import main
 from kgrec.graph_schema import TabularGraph
 from kgrec.loaders import (InputError, LoadError, read_csv_graph, read_dataframes, read_movielens,
                            read_parquet_graph, write_graph)
+from graph_contents import counts, snapshot
 from loaders_data import ml_1m, ml_100k, ml_latest, tabular_csv, write
 
 pytestmark = pytest.mark.neo4j
-
-
-def snapshot(driver, database) -> tuple[list, list]:
-    """Everything in the database, in a comparable form."""
-    nodes = driver.execute_query(
-        "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props ORDER BY n.id, labels[0]",
-        database_=database).records
-    rels = driver.execute_query(
-        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS type, b.id AS b, properties(r) AS props "
-        "ORDER BY a, type, b", database_=database).records
-    return [(r["labels"], r["props"]) for r in nodes], [(r["a"], r["type"], r["b"], r["props"]) for r in rels]
-
-
-def counts(driver, database) -> dict[str, int]:
-    nodes = driver.execute_query("MATCH (n) RETURN labels(n)[0] AS k, count(*) AS n", database_=database).records
-    rels = driver.execute_query("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n", database_=database).records
-    return {r["k"]: r["n"] for r in nodes + rels}
 
 
 def _load(driver, database, graph, **kwargs):

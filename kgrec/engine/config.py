@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 #: the model ``kgrec train`` publishes and ``kgrec eval`` puts first
 PUBLISHED_MODEL = "attention"
@@ -29,7 +31,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
 
-    def resolved_device(self) -> torch.device:
+    def resolved_device(self) -> "torch.device":
+        import torch
+
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)

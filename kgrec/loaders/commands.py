@@ -6,7 +6,8 @@
     kgrec load movielens ml-100k/ [--format auto|100k|1m|latest]
     kgrec load sample --size 100000 [--seed 0]
 
-Options of every form: ``--batch-size``, ``--workers``, ``--database``, ``--no-progress``, ``--json``; of the
+Options of every form: ``--bulk`` (first load into the empty local server, with Neo4j's offline
+importer), ``--batch-size``, ``--workers``, ``--database``, ``--no-progress``, ``--json``; of the
 file forms also ``--on-error raise|skip``, ``--rejects PATH``, ``--on-unknown error|create``.
 The summary goes to stdout, the progress bars to stderr.
 """
@@ -72,12 +73,15 @@ def _input_options(form: argparse.ArgumentParser) -> None:
 
 
 def _write_options(form: argparse.ArgumentParser, reader: Callable[[argparse.Namespace], TabularGraph]) -> None:
+    form.add_argument("--bulk", action="store_true",
+                      help="first load into an empty database of the local server: stop it, run Neo4j's "
+                           "offline importer (neo4j-admin database import full), start it again")
     form.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                      help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})")
+                      help=f"rows per transaction (default {DEFAULT_BATCH_SIZE}; not used with --bulk)")
     form.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
-                      help=f"relationship batches written at once (default {DEFAULT_WORKERS})")
+                      help=f"relationship batches written at once (default {DEFAULT_WORKERS}; not used with --bulk)")
     form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
-    form.add_argument("--no-progress", action="store_true", help="no progress bars")
+    form.add_argument("--no-progress", action="store_true", help="no progress bars (with --bulk: no step lines)")
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
     form.set_defaults(func=lambda args: _load(args, reader))
 
@@ -88,10 +92,15 @@ def _load(args: argparse.Namespace, reader: Callable[[argparse.Namespace], Tabul
 
     graph = reader(args)
     settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        summary = write_graph(driver, graph, database=args.database or settings.database,
-                              batch_size=args.batch_size, workers=args.workers,
-                              progress=not args.no_progress)
+    database = args.database or settings.database
+    if args.bulk:
+        from kgrec.loaders.bulk import bulk_write_graph
+
+        summary = bulk_write_graph(graph, settings, database=database, progress=not args.no_progress)
+    else:
+        with open_driver(settings) as driver:
+            summary = write_graph(driver, graph, database=database, batch_size=args.batch_size,
+                                  workers=args.workers, progress=not args.no_progress)
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary)
     if summary.rejected:
         print(f"{sum(summary.rejected.values())} rejected rows written to {args.rejects}")

@@ -10,7 +10,8 @@ class TypeSummary:
     """One node label or relationship type.
 
     ``created`` and ``updated`` come from the server (result counters and the load queries'
-    own counts); ``unchanged`` rows were already in the graph with the same values.
+    own counts); ``unchanged`` rows were already in the graph with the same values. A bulk
+    import creates every row and times the whole import, not each type: ``seconds`` is 0.
     """
 
     kind: str
@@ -31,11 +32,13 @@ class TypeSummary:
 
 @dataclass
 class LoadSummary:
-    """The whole load: one :class:`TypeSummary` per type, and rejected rows per input table."""
+    """The whole load: one :class:`TypeSummary` per type, rejected rows per input table, and
+    for a bulk import the seconds of each of its steps (``phases``)."""
 
     types: list[TypeSummary] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
 
     def get(self, name: str) -> TypeSummary:
         """The summary of label or relationship type ``name`` (KeyError if nothing was loaded)."""
@@ -49,6 +52,7 @@ class LoadSummary:
         return {
             "seconds": round(self.seconds, 3),
             "rejected": self.rejected,
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "types": [asdict(t) | {"seconds": round(t.seconds, 3), "unchanged": t.unchanged,
                                    "rows_per_s": round(t.rows_per_s, 1)} for t in self.types],
         }
@@ -57,8 +61,10 @@ class LoadSummary:
         header = f"{'type':<22}{'rows':>10}{'created':>10}{'updated':>10}{'unchanged':>10}{'rows/s':>10}"
         lines = [header] + [
             f"{t.kind[0]}:{t.name:<20}{t.rows:>10}{t.created:>10}{t.updated:>10}{t.unchanged:>10}"
-            f"{t.rows_per_s:>10.0f}" for t in self.types]
+            f"{f'{t.rows_per_s:.0f}' if t.seconds else '-':>10}" for t in self.types]
         if self.rejected:
             lines.append("rejected rows: " + ", ".join(f"{k} {v}" for k, v in self.rejected.items()))
+        if self.phases:
+            lines.append("bulk import: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items()))
         lines.append(f"total {self.seconds:.1f} s")
         return "\n".join(lines)

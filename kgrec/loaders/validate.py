@@ -102,6 +102,12 @@ def validate(tables: Mapping[str, Table], *, on_error: str = "raise", on_unknown
     return _assemble(resolver.tables, rows.rejects)
 
 
+def ensure_validated(graph: TabularGraph) -> ValidatedGraph:
+    """``graph`` itself if it passed :func:`validate`, else validated with ``on_error="raise"``
+    (e.g. a graph built in code), so bad input never reaches a writer."""
+    return graph if isinstance(graph, ValidatedGraph) else validate(graph_tables(graph))
+
+
 def graph_tables(graph: TabularGraph) -> dict[str, Table]:
     """The tables of an in-memory graph (e.g. the synthetic sample), ready for :func:`validate`."""
     names = ("users", "items", "categories", "item_categories", "interactions", "entities", "triples")

@@ -36,7 +36,7 @@ from kgrec.errors import KgrecError
 from kgrec.graph_schema import CATEGORY, IN_CATEGORY, INTERACTED, ITEM, SUBCATEGORY_OF, USER, TabularGraph
 from kgrec.loaders.summary import LoadSummary, TypeSummary
 from kgrec.loaders.tables import is_missing
-from kgrec.loaders.validate import ValidatedGraph, graph_tables, validate
+from kgrec.loaders.validate import ValidatedGraph, ensure_validated
 from kgrec.progress import progress_bar
 
 DEFAULT_BATCH_SIZE = 20_000
@@ -77,29 +77,66 @@ def write_graph(driver: neo4j.Driver, graph: TabularGraph, *, database: str | No
     if batch_size < 1 or workers < 1:
         raise ValueError(f"batch_size and workers must be at least 1, not {batch_size} and {workers}")
     started = perf_counter()
-    if not isinstance(graph, ValidatedGraph):
-        graph = validate(graph_tables(graph))
+    graph = ensure_validated(graph)
     writer = _Writer(driver, database, batch_size, workers, progress)
-    entities = {label: frame.drop(columns="label")
-                for label, frame in graph.entities.groupby("label", sort=True)} if len(graph.entities) else {}
-    nodes = {USER: graph.users, ITEM: graph.items, CATEGORY: graph.categories} | entities
-    writer.constraints(list(nodes))
+    nodes, links = graph_parts(graph)
+    create_constraints(driver, database, list(nodes))
     for label, frame in nodes.items():
         writer.nodes(label, frame)
-    if "parent" in graph.categories.columns:
-        children = graph.categories[graph.categories["parent"].notna()]
-        writer.relationships(SUBCATEGORY_OF, CATEGORY, children["id"], CATEGORY, children["parent"])
-    links = graph.item_categories
-    writer.relationships(IN_CATEGORY, ITEM, links["item_id"], CATEGORY, links["category_id"])
-    if len(graph.triples):
-        for (head, relation, tail), frame in graph.triples.groupby(["head_label", "relation", "tail_label"]):
-            writer.relationships(relation, head, frame["head_id"], tail, frame["tail_id"])
-    interactions = graph.interactions
-    writer.relationships(INTERACTED, USER, interactions["user_id"], ITEM, interactions["item_id"],
-                         props=interactions.reindex(columns=list(INTERACTION_KEYS)))
+    for link in links:
+        writer.relationships(link)
     rejected = dict(Counter(r.table for r in graph.rejects))
     types = [summary for summary in writer.summaries.values() if summary.rows]
     return LoadSummary(types, rejected, perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Links:
+    """The relationships of one type between two labels, as both writers receive them.
+
+    ``heads`` and ``tails`` are aligned id series; ``props`` (INTERACTED only) holds the columns
+    named in ``INTERACTION_KEYS``.
+    """
+
+    rel: str
+    head_label: str
+    heads: pd.Series
+    tail_label: str
+    tails: pd.Series
+    props: pd.DataFrame | None = None
+
+
+def graph_parts(graph: ValidatedGraph) -> tuple[dict[str, pd.DataFrame], list[Links]]:
+    """What a load writes, in order: node tables per label, then relationships per type.
+
+    The transactional writer and the bulk import (:mod:`kgrec.loaders.bulk`) both write exactly
+    this, which is what makes their graphs the same. User, Item and Category are always listed
+    (they get their constraint even when empty).
+    """
+    entities = {label: frame.drop(columns="label")
+                for label, frame in graph.entities.groupby("label", sort=True)} if len(graph.entities) else {}
+    nodes = {USER: graph.users, ITEM: graph.items, CATEGORY: graph.categories} | entities
+    links = []
+    if "parent" in graph.categories.columns:
+        children = graph.categories[graph.categories["parent"].notna()]
+        links.append(Links(SUBCATEGORY_OF, CATEGORY, children["id"], CATEGORY, children["parent"]))
+    categorised = graph.item_categories
+    links.append(Links(IN_CATEGORY, ITEM, categorised["item_id"], CATEGORY, categorised["category_id"]))
+    if len(graph.triples):
+        for (head, relation, tail), frame in graph.triples.groupby(["head_label", "relation", "tail_label"]):
+            links.append(Links(relation, head, frame["head_id"], tail, frame["tail_id"]))
+    interactions = graph.interactions
+    links.append(Links(INTERACTED, USER, interactions["user_id"], ITEM, interactions["item_id"],
+                       props=interactions.reindex(columns=list(INTERACTION_KEYS))))
+    return nodes, links
+
+
+def create_constraints(driver: neo4j.Driver, database: str | None, labels: Sequence[str]) -> None:
+    """A uniqueness constraint on ``id`` per label, then wait until their indexes are online."""
+    for label in labels:
+        driver.execute_query(render("load_constraint", label=label), database_=database)
+    driver.execute_query(load_query("load_await_indexes"), parameters_={"timeout_seconds": INDEX_TIMEOUT_S},
+                         database_=database)
 
 
 @dataclass(frozen=True)
@@ -132,11 +169,6 @@ class _Writer:
         self.element_ids: dict[str, pd.Series] = {}
         self.summaries: dict[tuple[str, str], TypeSummary] = {}
 
-    def constraints(self, labels: Sequence[str]) -> None:
-        for label in labels:
-            self._run(render("load_constraint", label=label))
-        self._run(load_query("load_await_indexes"), timeout_seconds=INDEX_TIMEOUT_S)
-
     def nodes(self, label: str, frame: pd.DataFrame) -> None:
         """MERGE the nodes of ``label`` and remember their element ids."""
         summary = self._summary("node", label)
@@ -159,19 +191,17 @@ class _Writer:
         summary.rows += len(rows)
         summary.seconds += perf_counter() - started
 
-    def relationships(self, rel: str, head_label: str, heads: pd.Series, tail_label: str, tails: pd.Series,
-                      props: pd.DataFrame | None = None) -> None:
-        """Create the (head, tail) pairs that are missing and update those whose props changed.
-
-        ``props`` (INTERACTED only) holds the columns named in ``INTERACTION_KEYS``.
-        """
+    def relationships(self, links: Links) -> None:
+        """Create the (head, tail) pairs that are missing and update those whose props changed."""
+        rel = links.rel
         summary = self._summary("relationship", rel)
         started = perf_counter()
-        queries = _RelationshipQueries.of(rel, tail_label)
+        queries = _RelationshipQueries.of(rel, links.tail_label)
         keys = list(queries.keys)
-        pairs = pd.DataFrame({"h": self._element_ids(head_label, heads), "t": self._element_ids(tail_label, tails)})
+        pairs = pd.DataFrame({"h": self._element_ids(links.head_label, links.heads),
+                              "t": self._element_ids(links.tail_label, links.tails)})
         for key in keys:
-            pairs[key] = props[key].reset_index(drop=True)
+            pairs[key] = links.props[key].reset_index(drop=True)
         existing = self._existing(rel, queries, pairs)
         if existing is None:
             new, changed = pairs, pairs.iloc[:0]

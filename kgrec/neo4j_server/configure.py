@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 
+from kgrec.neo4j_server.admin import run_admin
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.layout import ServerLayout
 from kgrec.neo4j_server.toolchain import Java
-
-ADMIN_MAIN = "org.neo4j.cli.AdminTool"
 
 
 def _settings(layout: ServerLayout) -> dict[str, str]:
@@ -82,17 +80,14 @@ def ensure_password(layout: ServerLayout, java: Java) -> None:
     with os.fdopen(fd, "w") as out:
         out.write(password + "\n")
     os.chmod(layout.password_file, 0o600)
-    env = {**os.environ, "NEO4J_HOME": str(layout.server_home), "NEO4J_CONF": str(layout.conf_dir)}
     # Never on the command line, where `ps` shows it to every user of the machine: the admin
     # tool (picocli) reads its arguments from an "@file", written only the owner can read it.
     arguments = layout.home / "set-initial-password.args"
     fd = os.open(arguments, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(password + "\n")
-    cmd = [str(java.executable), "-cp", f"{layout.lib_dir}/*", ADMIN_MAIN,
-           "dbms", "set-initial-password", f"@{arguments}"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        done = run_admin(layout, ["dbms", "set-initial-password", f"@{arguments}"], java=java)
     finally:
         arguments.unlink(missing_ok=True)
     if done.returncode != 0:

@@ -63,6 +63,8 @@ class Recommender(ABC):
     name: ClassVar[str]
     #: whether :meth:`attention` gives values to write back (only such a model can be published)
     has_attention: ClassVar[bool] = False
+    #: whether the seed changes what :meth:`fit` learns (closed-form models: no)
+    seeded: ClassVar[bool] = True
 
     def __init__(self, config: TrainConfig):
         self.config = config
@@ -106,8 +108,14 @@ class Recommender(ABC):
 
 def create(name: str, config: TrainConfig) -> Recommender:
     """The registered model ``name`` (see :data:`kgrec.engine.models.MODELS`)."""
+    import importlib
+
     from kgrec.engine.models import MODELS
 
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name](config)
+    entry = MODELS[name]
+    if isinstance(entry, str):
+        module, _, cls = entry.partition(":")
+        entry = getattr(importlib.import_module(module), cls)
+    return entry(config)

@@ -42,6 +42,7 @@ class EASE(Recommender):
     """
 
     name = "ease"
+    seeded = False
 
     def fit(self, data: FitData) -> "EASE":
         best = DEFAULT_LAMBDA

@@ -95,7 +95,7 @@ class ItemGraphAttention(Recommender):
             train, scores = interaction_matrix(data.columns), {}
             for lambda_reg in LAMBDAS:
                 self.weights = ease_weights(train, lambda_reg)
-                for share in KNOWLEDGE_SHARES:
+                for share in KNOWLEDGE_SHARES if self.relations else (1.0,):
                     self.theta = _with_knowledge_share(learned, share)
                     scores[lambda_reg, share] = data.validate(self)
                     log.info("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
@@ -300,7 +300,7 @@ class _WeightedRows(torch.autograd.Function):
 
 
 def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:
-    """``theta`` with every relation weight :math:`\gamma_r` multiplied by ``share``."""
+    r"""``theta`` with every relation weight :math:`\gamma_r` multiplied by ``share``."""
     scaled = theta.clone()
     scaled[5:] += math.log(share)
     return scaled

@@ -40,6 +40,7 @@ class ItemKNN(Recommender):
     """
 
     name = "item_knn"
+    seeded = False
 
     def fit(self, data: FitData) -> "ItemKNN":
         best = KNN_SIZES[1]

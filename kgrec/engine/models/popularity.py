@@ -15,6 +15,7 @@ class Popularity(Recommender):
     :math:`\hat y(u, i) = |\{v : (v, i) \in \text{train}\}|` (train + validation once fitted)."""
 
     name = "popularity"
+    seeded = False
 
     def fit(self, data: FitData) -> "Popularity":
         self.counts = np.asarray(interaction_matrix(data.refit or data.columns).sum(axis=0)).ravel().astype(np.float32)

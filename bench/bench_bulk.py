@@ -1,0 +1,157 @@
+"""Bulk import benchmark: the synthetic sample into an empty local server with ``--bulk``,
+beside the transactional first load of the same graph, and what the graph costs where it lives.
+
+Prints one JSON object:
+
+- ``bulk``: per run, the seconds of each step (write files, check empty, stop server, import,
+  start server, constraints) and interactions/s end to end, with and without the server's
+  stop and start (a server that is not running yet pays only the start); medians over
+  ``--repeat`` runs;
+- ``transactional``: the same graph written by ``write_graph`` into the same emptied database
+  (the comparison under the same machine load);
+- ``store``: the database's store files on disk after each load, per interaction;
+- ``engine``: the pull of the bulk-imported graph, and the bytes per interaction of the
+  engine's columns (:class:`~kgrec.engine.graph.GraphColumns`) and of the model's flat view
+  (:func:`~kgrec.engine.graph.flatten`).
+
+Each load starts from an empty database: the server is stopped, the database's files removed,
+the server started again (not timed).
+
+    export KGREC_HOME=... KGREC_BOLT_PORT=...   # the local server kgrec neo4j start runs
+    .venv/bin/python bench/bench_bulk.py --interactions 1000000 --repeat 2 --out bench/results/bulk.json
+
+It empties that server's database. It needs the local server (the import writes its files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from recording import print_and_record
+
+STEPS_RESTART = ("stop server", "start server")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--interactions", type=int, default=1_000_000, help="sample size (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="bulk imports to time (default 1)")
+    parser.add_argument("--no-transactional", action="store_true", help="skip the transactional comparison")
+    parser.add_argument("--out", type=Path, help="also record the run in this JSON file, keyed by size")
+    args = parser.parse_args()
+    if os.environ.get("NEO4J_URI"):
+        print_and_record({"skipped": "the bulk import needs kgrec's local server; NEO4J_URI is set"}, None, 0)
+        return
+
+    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.loaders import write_graph
+    from kgrec.loaders.bulk import bulk_write_graph
+    from kgrec.loaders.synthetic import generate_sample
+    from kgrec.loaders.validate import ensure_validated
+    from kgrec.neo4j_server.layout import ServerLayout
+
+    layout = ServerLayout.from_env()
+    settings = Neo4jSettings.from_env()
+    graph = ensure_validated(generate_sample(n_interactions=args.interactions, seed=args.seed))
+    interactions = len(graph.interactions)
+    result: dict = {"interactions_requested": args.interactions, "interactions": interactions,
+                    "seed": args.seed, "machine": {"cpus": os.cpu_count()}, "bulk": {"runs": []}}
+
+    for _ in range(args.repeat):
+        _empty(layout, settings.database)
+        load_average = os.getloadavg()[0]
+        summary = bulk_write_graph(graph, settings, layout=layout, progress=False)
+        restart = sum(summary.phases[step] for step in STEPS_RESTART)
+        result["bulk"]["runs"].append({
+            "seconds": round(summary.seconds, 2),
+            "steps": {name: round(seconds, 2) for name, seconds in summary.phases.items()},
+            "interactions_per_s": round(interactions / summary.seconds),
+            "interactions_per_s_without_restart": round(interactions / (summary.seconds - restart)),
+            "load_average_1m": load_average,
+        })
+    runs = result["bulk"]["runs"]
+    for key in ("seconds", "interactions_per_s", "interactions_per_s_without_restart"):
+        result["bulk"][f"median_{key}"] = statistics.median(run[key] for run in runs)
+    result["bulk"]["peak_rss_mb"] = _peak_rss_mb()
+    result["store"] = {"bulk": _store(layout, settings.database, interactions)}
+
+    with open_driver(settings) as driver:
+        result["engine"] = _engine(driver, settings.database, interactions)
+        if not args.no_transactional:
+            _empty(layout, settings.database)
+            load_average = os.getloadavg()[0]
+            summary = write_graph(driver, graph, database=settings.database, progress=False)
+            result["transactional"] = {"seconds": round(summary.seconds, 2),
+                                       "interactions_per_s": round(interactions / summary.seconds),
+                                       "load_average_1m": load_average}
+            result["store"]["transactional"] = _store(layout, settings.database, interactions)
+    print_and_record(result, args.out, args.interactions)
+
+
+def _empty(layout, database: str) -> None:
+    """An empty database, fast: remove its files while the server is stopped (wiping a million
+    relationships through Cypher takes longer than the import)."""
+    from kgrec.neo4j_server import lifecycle
+    from kgrec.neo4j_server.admin import remove_store
+
+    lifecycle.stop(layout)
+    remove_store(layout, database)
+    lifecycle.start(layout)
+
+
+def _store(layout, database: str, interactions: int) -> dict:
+    """Bytes on disk (allocated blocks) of the store files and of the transaction logs."""
+    data = layout.server_home / "data"
+    store = _disk_bytes(data / "databases" / database)
+    logs = _disk_bytes(data / "transactions" / database)
+    return {"store_mb": round(store / 2**20, 1), "transaction_logs_mb": round(logs / 2**20, 1),
+            "store_bytes_per_interaction": round(store / interactions, 1)}
+
+
+def _disk_bytes(folder: Path) -> int:
+    return sum(path.stat().st_blocks * 512 for path in folder.rglob("*") if path.is_file())
+
+
+def _engine(driver, database: str, interactions: int) -> dict:
+    """The pull right after the import, and the bytes per interaction the engine holds."""
+    from kgrec.engine.graph import INTERACTION_KEY, flatten
+    from kgrec.engine.pull import pull_graph
+
+    columns, stats = pull_graph(driver, database)
+    edge_bytes = sum(h.nbytes + t.nbytes for h, t in columns.edges.values())
+    attr_bytes = sum(a.nbytes for attrs in columns.edge_attrs.values() for a in attrs.values())
+    id_bytes = sum(sum(sys.getsizeof(i) for i in ids) + ids.nbytes for ids in columns.node_ids.values())
+    head, tail = columns.edges[INTERACTION_KEY]
+    interaction_bytes = head.nbytes + tail.nbytes + sum(a.nbytes for a in columns.edge_attrs[INTERACTION_KEY].values())
+    started = time.perf_counter()
+    flat = flatten(columns)
+    flatten_s = time.perf_counter() - started
+    flat_bytes = sum(t.element_size() * t.nelement() for t in vars(flat).values() if isinstance(t, torch.Tensor))
+    return {
+        "pull_seconds": round(stats.seconds, 2),
+        "pull_relationships_per_s": round(stats.relationships_per_s),
+        "relationships": stats.relationships,
+        "columns_bytes_per_interaction": round((edge_bytes + attr_bytes) / interactions, 1),
+        "interaction_columns_bytes_per_interaction": round(interaction_bytes / interactions, 1),
+        "node_id_mb": round(id_bytes / 2**20, 1),
+        "flat_graph_bytes_per_interaction": round(flat_bytes / interactions, 1),
+        "flatten_seconds": round(flatten_s, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+if __name__ == "__main__":
+    main()
