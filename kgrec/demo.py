@@ -60,7 +60,8 @@ def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -
 
 def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) -> str:
     """The eval table against the baselines, cached by :func:`eval_cache_key`."""
-    from kgrec.engine.evaluate import METHODS, format_table, run_evaluation
+    from kgrec.engine.evaluate import format_table, run_evaluation
+    from kgrec.engine.models import EVALUATED as METHODS
 
     cache = cache_dir / f"eval-{eval_cache_key(columns, config, METHODS, ks)}.json"
     if cache.exists():
