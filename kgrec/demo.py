@@ -60,7 +60,8 @@ def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -
 
 def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) -> str:
     """The eval table against the baselines, cached by :func:`eval_cache_key`."""
-    from kgrec.engine.evaluate import METHODS, format_table, run_evaluation
+    from kgrec.engine.evaluate import format_table, run_evaluation
+    from kgrec.engine.models import EVALUATED as METHODS
 
     cache = cache_dir / f"eval-{eval_cache_key(columns, config, METHODS, ks)}.json"
     if cache.exists():
@@ -102,7 +103,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if model is None or changed or args.retrain:
             with stage("Training the attention model and writing it back"):
                 train_and_publish(driver, database, config, progress=True)
-            with stage("Storing the best 3 explanation paths of every recommendation"):
+            with stage("Storing the best 3 explanations (one per evidence item) of every recommendation"):
                 print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
             model = library.active_model(driver, database)
         else:
@@ -144,7 +145,6 @@ def _how_to_look(layout: ServerLayout, user: str) -> str:
        :param item_ids => []
        :param k => 5
        :param paths => 1
-       :param fanout => 20
        :param draw => true
   3. Paste {query}  -> the user, the top-5 items and the path that explains each.
      Or, for one item:  :param item_ids => ['<an item id>']  and run it again.

@@ -79,7 +79,7 @@ def test_browser_draws_recommendations_with_their_explanation_paths(chrome, movi
 
     style = (resources.files("kgrec") / "browser" / "kgrec.grass").read_text()
     _run(chrome, ":style " + " ".join(style.split()))
-    _run(chrome, ":params {user_id: 'u1', item_ids: [], k: 5, paths: 1, fanout: 20, draw: true}")
+    _run(chrome, ":params {user_id: 'u1', item_ids: [], k: 5, paths: 1, draw: true}")
     _run(chrome, _one_line(cypher.load("explain")))
 
     deadline = time.monotonic() + 30

@@ -41,14 +41,15 @@ def test_recommendations_read_only_the_active_model(movie_graph):
 def test_explanation_paths_are_real_start_at_user_end_at_item_and_are_ordered(movie_graph):
     driver, database = movie_graph
     paths = library.explanation_paths(driver, database, "u1", "dune", limit=10)
-    shapes = {p.shape for p in paths}
-    assert shapes == {"co_interaction", "category_hierarchy"}  # Dune shares no category with u1's items
+    # One explanation per evidence item, a knowledge-graph path first: u2 also rated Alien and
+    # Dune, but the category chain is what u1 reads. Dune shares no category with u1's items.
+    assert [(p.evidence, p.shape) for p in paths] == [("alien", "category_hierarchy"), ("br", "category_hierarchy")]
     for path in paths:
         assert path.nodes[0].id == "u1" and path.nodes[-1].id == "dune"
         assert len(path.relationships) <= 4
         assert all(r.type != "RECOMMENDED" for r in path.relationships)
         assert _path_exists_in_graph(driver, database, path)
-        assert path.sentence.startswith("Because you rated *")
+        assert path.sentence.startswith("Because you rated *") and path.source == "first_order_estimate"
     weights = [p.weight for p in paths]
     assert weights == sorted(weights, reverse=True) and weights[0] > 0
 
@@ -65,17 +66,17 @@ def test_explanation_weight_follows_the_model_evidence(movie_graph):
 
 def test_limit_and_shared_entity_shape(movie_graph):
     driver, database = movie_graph
-    assert len(library.explanation_paths(driver, database, "u2", "br", limit=2)) == 2
+    assert len(library.explanation_paths(driver, database, "u2", "br", limit=1)) == 1
     paths = library.explanation_paths(driver, database, "u2", "br", limit=10)
-    assert {p.shape for p in paths} == {"shared_entity", "category_hierarchy", "co_interaction"}
-    shared = {p.sentence for p in paths if p.shape == "shared_entity"}
-    assert shared == {
-        "Because you rated *Alien* (4★), which is also in *Sci-Fi*, like *Blade Runner*.",
-        "Because you rated *Alien* (4★), which is also directed by *Ridley Scott*, like *Blade Runner*.",
-    }
-    chain = next(p for p in paths if p.shape == "category_hierarchy")
-    assert chain.sentence == ("Because you rated *Dune* (5★), which is in *Space Opera*; *Space Opera* is "
-                              "a kind of *Sci-Fi*, and *Blade Runner* is in *Sci-Fi*.")
+    # u2 rated Alien 4, below their mean of 4.5: it comes after Dune and is not given as a reason.
+    assert [(p.evidence, p.shape, p.disliked) for p in paths] == [
+        ("dune", "category_hierarchy", False), ("alien", "shared_entity", True)]
+    assert [p.sentence for p in paths] == [
+        "Because you rated *Dune* (5★), which is in *Space Opera*; *Space Opera* is a kind of *Sci-Fi*, "
+        "and *Blade Runner* is in *Sci-Fi*.",
+        # Sci-Fi (attention 0.5 x 0.5) before Ridley Scott (0.6 x 0.4): one path for Alien.
+        "You rated *Alien*, which is also in *Sci-Fi*, like *Blade Runner*.",
+    ]
 
 
 def test_recommendations_with_explanations_in_one_call(movie_graph):
@@ -88,7 +89,7 @@ def test_recommendations_with_explanations_in_one_call(movie_graph):
 def test_browser_form_returns_drawable_paths(movie_graph):
     driver, database = movie_graph
     records, _, _ = driver.execute_query(cypher.load("explain"), user_id="u1", item_ids=[], k=5, paths=1,
-                                         fanout=50, draw=True, database_=database)
+                                         draw=True, database_=database)
     assert records and all(r["path"] is not None for r in records)
     assert records[0]["path"].start_node["id"] == "u1" and records[0]["path"].end_node["id"] == "dune"
 
@@ -147,18 +148,21 @@ def test_sentence_templates_per_shape():
     from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship
     from kgrec.cypher.sentences import sentence
 
-    def path(shape, names, rels):
+    def path(shape, names, rels, **fields):
         nodes = [PathNode(label="X", id=n.lower(), name=n) for n in names]
-        return ExplanationPath(nodes=nodes, weight=1.0, shape=shape, relationships=[
+        return ExplanationPath(nodes=nodes, weight=1.0, shape=shape, **fields, relationships=[
             PathRelationship(type=t, start=a.lower(), end=b.lower(), rating=r) for t, a, b, r in rels])
 
-    co = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"],
-              [("INTERACTED", "Ann", "Alien", 1.0), ("INTERACTED", "Bob", "Alien", 4.0), ("INTERACTED", "Bob", "Dune", 5.0)])
-    assert sentence(co) == "Because you rated *Alien* (1★), and others who rated *Alien* also rated *Dune*."
+    rated = [("INTERACTED", "Ann", "Alien", 5.0), ("INTERACTED", "Bob", "Alien", 4.0), ("INTERACTED", "Bob", "Dune", 5.0)]
+    co = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"], rated, others=14)
+    assert sentence(co) == "Because you rated *Alien* (5★), and 14 other people who rated *Alien* also rated *Dune*."
+    disliked = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"], [("INTERACTED", "Ann", "Alien", 1.0)] + rated[1:],
+                    others=14, disliked=True)
+    assert sentence(disliked) == "You rated *Alien*; 14 other people who rated *Alien* also rated *Dune*."
     implicit = path("co_interaction", ["Ann", "Alien", "Bob", "Dune"],
                     [("INTERACTED", "Ann", "Alien", None), ("INTERACTED", "Bob", "Alien", None),
-                     ("INTERACTED", "Bob", "Dune", None)])
-    assert sentence(implicit) == "Because you chose *Alien*, and others who chose *Alien* also chose *Dune*."
+                     ("INTERACTED", "Bob", "Dune", None)], others=1)
+    assert sentence(implicit) == "Because you chose *Alien*, and 1 other person who chose *Alien* also chose *Dune*."
     mixed = path("shared_entity", ["Ann", "Alien", "Ridley Scott", "Dune"],
                  [("INTERACTED", "Ann", "Alien", 5.0), ("DIRECTED_BY", "Alien", "Ridley Scott", None),
                   ("PRODUCED_BY", "Dune", "Ridley Scott", None)])
@@ -168,15 +172,16 @@ def test_sentence_templates_per_shape():
 
 def test_stored_explanations_are_served_and_equal_the_live_ones(movie_graph):
     driver, database = movie_graph
-    live = library.recommendations(driver, database, "u1", k=10, paths=2)
-    assert library.store_explanations(driver, database, paths=2, progress=False) == 2
+    live = library.recommendations(driver, database, "u1", k=10, paths=1)
+    assert library.store_explanations(driver, database, paths=1, progress=False) == 2
     # Change the evidence: stored paths keep being served as computed for this model...
-    driver.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->() SET r.attention = 0.5", database_=database)
-    served = library.recommendations(driver, database, "u1", k=10, paths=2)
-    assert served == live
+    driver.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->(i) "
+                         "SET r.attention = CASE i.id WHEN 'br' THEN 0.99 ELSE 0.01 END", database_=database)
+    served = library.recommendations(driver, database, "u1", k=10, paths=1)
+    assert served == live and served[0].explanations[0].evidence == "alien"
     # ...asking for more paths than were stored (and more exist) computes them live.
-    more = library.recommendations(driver, database, "u1", k=10, paths=3)
-    assert len(next(r for r in more if r.item_id == "dune").explanations) == 3
+    more = library.recommendations(driver, database, "u1", k=10, paths=2)
+    assert [p.evidence for p in next(r for r in more if r.item_id == "dune").explanations] == ["br", "alien"]
     # Only the active model's edges carry them.
     records, _, _ = driver.execute_query(
         "MATCH ()-[r:RECOMMENDED]->() RETURN r.model AS model, r.explanations IS NOT NULL AS stored",

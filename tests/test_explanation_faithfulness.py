@@ -1,10 +1,14 @@
 """Explanations are faithful to the trained model: the full pipeline on the real server.
 
-Load a small sample, train the attention model through ``train_and_publish``, store the
-explanations, then run the deletion test with the frozen model (nothing retrained): the chosen
-path's evidence must matter more to the score than a random valid path's. Margins measured over
-4 graph/training seeds x 2 user samples: chosen/random mean drop 1.08-1.18 (this configuration
-1.14-1.18), PN@10 and PS@10 higher for the chosen path every time, coverage always 100%.
+Load a small sample, train the attention model through ``train_and_publish``, then run the
+measures of ``kgrec eval --explanations`` with the frozen model (nothing retrained), twice:
+
+- as published: the write-back stores each recommendation's evidence and contributions;
+- without them (an older model): the first-order estimate ranks the evidence;
+- after storing, on the sampled users' RECOMMENDED edges, the evidence a decomposable model's
+  write-back stores: each recommendation's top-10 history items by their exact leave-one-out
+  score drop (:func:`leave_one_out_evidence`). The explanations must then go through that
+  evidence, carry its contribution as their weight, and beat a random valid path (goal: 2x).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from kgrec.cypher import library
-from kgrec.cypher.faithfulness import HistoryScorer, evaluate_sample
+from kgrec.cypher.faithfulness import HistoryScorer, evaluate, leave_one_out_evidence, sample_users
 from kgrec.engine.persist import load_active
 from kgrec.engine.pipeline import train_and_publish
 from kgrec.engine.config import TrainConfig
@@ -29,34 +33,89 @@ def trained(neo4j_driver, neo4j_database):
     wipe_database(neo4j_driver, neo4j_database)
     write_graph(neo4j_driver, generate_sample(n_users=300, seed=1), database=neo4j_database, progress=False)
     train_and_publish(neo4j_driver, neo4j_database, TrainConfig(epochs=10, seed=0), progress=False)
-    return neo4j_driver, neo4j_database
+    model, columns, _ = load_active(neo4j_driver, neo4j_database)
+    return neo4j_driver, neo4j_database, HistoryScorer(model, columns)
 
 
-def test_chosen_explanations_matter_more_than_random_ones(trained):
-    driver, database = trained
-    model, columns, _ = load_active(driver, database)
-    report = evaluate_sample(driver, database, HistoryScorer(model, columns), n_users=40, k=10, seed=0)
-    assert report.recommendations == 400
-    assert report.coverage >= 0.99
-    assert report.chosen["mean_score_drop"] > 0
-    assert report.chosen["mean_score_drop"] >= 1.05 * report.random["mean_score_drop"], report.table()
+def _assert_readable(report, users: int, disliked_at_most: float = 0.01) -> None:
+    assert report.recommendations == 10 * users
+    assert report.coverage >= 0.99, report.table()
+    assert report.duplicate_sentences == 0, report.table()
+    assert report.disliked_top_share <= disliked_at_most, report.table()
+    assert report.knowledge_graph_share > 0, report.table()
+
+
+def test_published_evidence_ranks_the_explanations(trained):
+    driver, database, scorer = trained
+    report = evaluate(driver, database, scorer, sample_users(driver, database, 20, seed=1), k=10)
+    print(report.table())
+    # The write-back stores each recommendation's evidence; the explanations go through it.
+    assert report.sources == {"model_contribution": report.explained}
+    assert report.contribution_gap is not None
+    _assert_readable(report, 20)
+    assert report.chosen["mean_score_drop"] > report.random["mean_score_drop"] > 0, report.table()
+
+
+def test_first_order_explanations_without_stored_evidence(trained):
+    driver, database, scorer = trained
+    driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations",
+                         database_=database)
+    report = evaluate(driver, database, scorer, sample_users(driver, database, 20, seed=1), k=10)
+    print(report.table())
+    assert report.sources == {"first_order_estimate": report.explained}
+    assert report.contribution_gap is None
+    _assert_readable(report, 20)
+
+
+def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over(trained):
+    driver, database, scorer = trained
+    users = sample_users(driver, database, 40, seed=0)
+    histories = {u: [r["item"] for r in driver.execute_query(
+        "MATCH (:User {id: $u})-[:INTERACTED]->(i:Item) RETURN i.id AS item ORDER BY item", u=u,
+        database_=database).records] for u in users}
+    rows = []
+    for user in users:
+        items = [r.item_id for r in library.recommendations(driver, database, user, k=10)]
+        for item, (evidence, weights) in leave_one_out_evidence(scorer, user, histories[user], items).items():
+            rows.append({"user": user, "item": item, "evidence": evidence, "weights": weights})
+    driver.execute_query(
+        "MATCH (m:Model {active: true}) UNWIND $rows AS row "
+        "MATCH (:User {id: row.user})-[rec:RECOMMENDED]->(:Item {id: row.item}) WHERE rec.model = m.version "
+        "SET rec.evidence = row.evidence, rec.evidence_weights = row.weights", rows=rows, database_=database)
+
+    report = evaluate(driver, database, scorer, users, k=10)
+    print(report.table())
+    assert report.sources == {"model_contribution": report.explained}
+    # The path's weight is the stored contribution, and removing the evidence drops the score by it.
+    assert report.contribution_gap == pytest.approx(0.0, abs=1e-4)
+    # Measured 1.5%: for 6 of 400 items the only positive evidence with a path among the top-10
+    # leave-one-out drops is an interaction the user disliked; its sentence then says what happened.
+    _assert_readable(report, 40, disliked_at_most=0.03)
+    assert report.distinct_evidence_per_user > 1
+    # The goal is 2x; the attention model measured 2.03-2.25x here, the item-graph model 12.6x.
+    assert report.chosen["mean_score_drop"] >= 1.8 * report.random["mean_score_drop"], report.table()
     assert report.chosen["pn_at_k"] > report.random["pn_at_k"], report.table()
     assert report.chosen["ps_at_k"] >= report.random["ps_at_k"], report.table()
 
+    # What a person reads follows the stored order: the first liked piece of evidence with a path.
+    rec = library.recommendations(driver, database, users[0], k=1, paths=3)[0]
+    stored = next(r for r in rows if r["user"] == users[0] and r["item"] == rec.item_id)
+    liked = [p for p in rec.explanations if not p.disliked]
+    assert [p.evidence for p in liked] == [e for e in stored["evidence"] if e in {p.evidence for p in liked}]
+    for path in rec.explanations:
+        assert path.weight == pytest.approx(stored["weights"][stored["evidence"].index(path.evidence)])
+
 
 def test_stored_explanations_come_from_the_trained_model(trained):
-    driver, database = trained
+    driver, database, _ = trained
     assert library.store_explanations(driver, database, paths=2, progress=False) > 0
-    user = library.fallback_recommendations(driver, database, "nobody", k=1)  # any query works after storing
-    assert user
     model = library.active_model(driver, database)
     records, _, _ = driver.execute_query(
         "MATCH (u:User)-[r:RECOMMENDED]->() WHERE r.model = $v RETURN u.id AS id LIMIT 1", v=model.version,
         database_=database)
     recs = library.recommendations(driver, database, records[0]["id"], k=5, paths=2)
     for rec in recs:
-        weights = [p.weight for p in rec.explanations]
-        assert weights == sorted(weights, reverse=True)
+        assert len({p.evidence for p in rec.explanations}) == len(rec.explanations)
         for path in rec.explanations:
             assert path.nodes[0].id == records[0]["id"] and path.nodes[-1].id == rec.item_id
             assert path.relationships[0].attention is not None  # the trained model's attention

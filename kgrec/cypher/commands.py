@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 
 from kgrec.config import Neo4jSettings, open_driver
 from kgrec.cypher import library
@@ -40,19 +41,32 @@ def _explain(args: argparse.Namespace) -> int:
         if not row["explanations"]:
             print("    no explanation path within 4 hops")
         for path in row["explanations"]:
-            print(f"    [{path['weight']:.4f}] {path['sentence']}")
+            print(f"    [{_weight_label(path)}] {path['sentence']}")
+    shapes = Counter(p["shape"] for row in rows for p in row["explanations"])
+    if shapes:
+        print("shapes: " + ", ".join(f"{shape} {n}" for shape, n in shapes.most_common()))
     return 0
+
+
+def _weight_label(path: dict) -> str:
+    """The weight and what it is: the model's stored contribution or the first-order estimate."""
+    kind = "contribution" if path.get("source") == "model_contribution" else "estimate"
+    return f"{path['weight']:.4f} {kind}"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "explain", help="explain recommendations as paths in the graph",
-        description="Show the explanation paths (ranked by the active model's attention and "
-                    "similarity) for a user's top-K recommendations, or for one user-item pair.")
+        description="Show why the active model recommends items: one graph path per piece of evidence (an "
+                    "item the user interacted with), ranked by its contribution to the score as the model "
+                    "stored it on the RECOMMENDED edge, else by a first-order estimate; for a user's top-K "
+                    "recommendations, or for one user-item pair. Shows other users on co-interaction paths "
+                    "(the database owner's view; the HTTP API shows only their count).")
     parser.add_argument("--user", help="user id")
     parser.add_argument("--item", help="explain this item (also when it is not in the user's top-K)")
     parser.add_argument("--k", type=int, default=5, help="recommendations to explain (default %(default)s)")
-    parser.add_argument("--paths", type=int, default=3, help="paths per item (default %(default)s)")
+    parser.add_argument("--paths", type=int, default=3,
+                        help="explanations per item, one per evidence item (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--store", action="store_true",
                         help="compute the best --paths paths of every recommendation of the active model and "

@@ -1,15 +1,23 @@
-"""Do the explanations say what the model actually used? Coverage, deletion test, PN@K, PS@K.
+"""Do the explanations say what the model actually used, and can a person trust them?
 
-For each recommended (user, item) the best explanation path is tested against a randomly chosen
-valid path (the control), with the trained model frozen (nothing is retrained):
+For each recommended (user, item) the explanations a person is shown (the best ``shown``, as the
+API and the demo serve them) are measured, with the trained model frozen (nothing is retrained).
+The top explanation's evidence is tested against the evidence of a randomly chosen valid path
+(any item of the user's history with a path of any shape to the item: the control):
 
-- **coverage**: share of recommended items with at least one valid path;
-- **deletion**: remove the path's evidence, the user's interaction with the path's first item,
+- **coverage**: share of recommended items with at least one explanation;
+- **deletion**: remove the evidence, the user's interaction with the path's first item,
   recompute the item's score and record the drop;
 - **PN@K** (probability of necessity, after CountER, Tan et al. CIKM 2021): share of
   explanations whose deletion pushes the item out of the user's top-K;
-- **PS@K** (probability of sufficiency): keep only the path's evidence (drop the user's other
-  interactions) and check that the item is still in the top-K.
+- **PS@K** (probability of sufficiency): keep only the evidence (drop the user's other
+  interactions) and check that the item is still in the top-K;
+- **contribution gap**: where the evidence comes with the model's stored contribution, the
+  mean |measured drop - stored contribution| (0 when the contributions are exact drops).
+
+What a person reads: the share of top explanations resting on a disliked interaction, repeated
+sentences per item, which shapes are shown how often (and the share of knowledge-graph paths),
+and how many distinct evidence items the top explanations of one user's top-K cite.
 
 The top-K is always taken over the items the user had not interacted with before the edit, so
 an edit changes the scores, never the candidate set.
@@ -18,6 +26,7 @@ an edit changes the scores, never the candidate set.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
@@ -59,6 +68,10 @@ class HistoryScorer:
         return scores.detach().cpu().numpy()
 
 
+#: Path shapes that go through the knowledge graph (not through other users).
+KNOWLEDGE_GRAPH_SHAPES = frozenset({"shared_entity", "category_hierarchy"})
+
+
 @dataclass
 class _Tally:
     drops: list[float] = field(default_factory=list)
@@ -81,23 +94,71 @@ class FaithfulnessReport:
     chosen: dict[str, float]
     random: dict[str, float]
     chosen_beats_random: float
+    shown: int = 3
+    explanations_shown: int = 0
+    disliked_top: int = 0
+    duplicate_sentences: int = 0
+    shapes: dict[str, int] = field(default_factory=dict)
+    top_shapes: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    distinct_evidence_per_user: float = 0.0
+    contribution_gap: float | None = None
 
     @property
     def coverage(self) -> float:
         return self.explained / self.recommendations if self.recommendations else 0.0
 
+    @property
+    def drop_ratio(self) -> float:
+        """Chosen evidence's mean score drop over the random control's (goal >= 2)."""
+        control = self.random["mean_score_drop"]
+        return self.chosen["mean_score_drop"] / control if control > 0 else float("inf")
+
+    @property
+    def disliked_top_share(self) -> float:
+        """Share of top explanations whose evidence the user disliked (goal <= 1%)."""
+        return self.disliked_top / self.explained if self.explained else 0.0
+
+    @property
+    def duplicates_per_item(self) -> float:
+        """Repeated sentences per explained item (goal 0)."""
+        return self.duplicate_sentences / self.explained if self.explained else 0.0
+
+    @property
+    def knowledge_graph_share(self) -> float:
+        """Share of shown explanations that go through the knowledge graph."""
+        total = sum(self.shapes.values())
+        return sum(n for s, n in self.shapes.items() if s in KNOWLEDGE_GRAPH_SHAPES) / total if total else 0.0
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "coverage": self.coverage}
+        return {**asdict(self), "coverage": self.coverage, "drop_ratio": self.drop_ratio,
+                "disliked_top_share": self.disliked_top_share, "duplicates_per_item": self.duplicates_per_item,
+                "knowledge_graph_share": self.knowledge_graph_share}
 
     def table(self) -> str:
-        """The report as a plain-text table: chosen explanations beside the random control."""
+        """The report as plain text: chosen evidence beside the random control, then readability."""
         rows = [f"{self.users} users, {self.recommendations} recommendations (top-{self.k}), "
                 f"coverage {self.coverage:.1%}",
-                f"{'':<22}{'chosen path':>14}{'random path':>14}"]
+                f"{'':<22}{'chosen evidence':>16}{'random path':>14}"]
         for key, label in (("mean_score_drop", "mean score drop"), ("pn_at_k", f"PN@{self.k}"),
                            ("ps_at_k", f"PS@{self.k}")):
-            rows.append(f"{label:<22}{self.chosen[key]:>14.4f}{self.random[key]:>14.4f}")
-        rows.append(f"chosen drop > random drop in {self.chosen_beats_random:.1%} of pairs")
+            rows.append(f"{label:<22}{self.chosen[key]:>16.4f}{self.random[key]:>14.4f}")
+        rows.append(f"chosen / random drop {self.drop_ratio:.2f}x; chosen drop > random drop in "
+                    f"{self.chosen_beats_random:.1%} of pairs")
+        sources = ", ".join(f"{s} {n}" for s, n in sorted(self.sources.items())) or "none"
+        rows.append(f"evidence of the top explanations: {sources}")
+        if self.contribution_gap is not None:
+            rows.append(f"mean |measured drop - stored contribution| {self.contribution_gap:.4f}")
+        shapes = ", ".join(f"{s} {n}" for s, n in sorted(self.shapes.items(), key=lambda x: -x[1])) or "none"
+        top = ", ".join(f"{s} {n}" for s, n in sorted(self.top_shapes.items(), key=lambda x: -x[1])) or "none"
+        rows += [f"top explanations citing disliked evidence {self.disliked_top_share:.1%} "
+                 f"({self.disliked_top} of {self.explained})",
+                 f"repeated sentences per item {self.duplicates_per_item:.3f} "
+                 f"(up to {self.shown} shown per item, {self.explanations_shown} in all)",
+                 f"shapes shown: {shapes}; knowledge-graph share {self.knowledge_graph_share:.1%}",
+                 f"shapes of the top explanations: {top}",
+                 f"distinct evidence items cited by one user's top-{self.k} top explanations "
+                 f"{self.distinct_evidence_per_user:.2f}"]
         return "\n".join(rows)
 
 
@@ -115,50 +176,100 @@ def _in_top_k(scores: np.ndarray, item: int, candidates: np.ndarray, k: int) -> 
     return better < k
 
 
+def leave_one_out_evidence(scorer: FrozenScorer, user_id: str, history: Sequence[str], item_ids: Sequence[str],
+                           top: int = 10) -> dict[str, tuple[list[str], list[float]]]:
+    """For each of ``item_ids``: the ``top`` items of ``history`` whose removal drops its score
+    most, strongest first, with those drops — the evidence a model without an exact score
+    decomposition can store on RECOMMENDED edges (``rec.evidence``, ``rec.evidence_weights``).
+    One re-scoring per history item."""
+    index = {item: i for i, item in enumerate(scorer.item_ids)}
+    targets = [index[i] for i in item_ids]
+    base = scorer.score_items(user_id, history)[targets]
+    drops = np.stack([base - scorer.score_items(user_id, [h for h in history if h != left])[targets]
+                      for left in history]) if history else np.zeros((0, len(targets)))
+    found = {}
+    for column, item in enumerate(item_ids):
+        order = [row for row in np.argsort(-drops[:, column], kind="stable") if history[row] != item][:top]
+        found[item] = ([history[row] for row in order], [float(drops[row, column]) for row in order])
+    return found
+
+
 def evaluate_sample(driver: neo4j.Driver, database: str, scorer: FrozenScorer, n_users: int = 100,
-                    k: int = 10, seed: int = 0) -> FaithfulnessReport:
+                    k: int = 10, seed: int = 0, shown: int = 3) -> FaithfulnessReport:
     """:func:`evaluate` on ``n_users`` users with recommendations, drawn with ``seed``."""
+    return evaluate(driver, database, scorer, sample_users(driver, database, n_users, seed), k=k, seed=seed,
+                    shown=shown)
+
+
+def sample_users(driver: neo4j.Driver, database: str, n_users: int, seed: int = 0) -> list[str]:
+    """``n_users`` users with recommendations from the active model, drawn with ``seed``."""
     model = library.active_model(driver, database)
     if model is None:
         raise LookupError("no active model: run `kgrec train` first")
     records, _, _ = driver.execute_query(cypher.load("recommended_users"), version=model.version,
                                          database_=database, routing_=neo4j.RoutingControl.READ)
     users = sorted(r["id"] for r in records)
-    return evaluate(driver, database, scorer, random.Random(seed).sample(users, min(n_users, len(users))), k=k,
-                    seed=seed)
+    return random.Random(seed).sample(users, min(n_users, len(users)))
 
 
 def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids: Sequence[str],
-             k: int = 10, max_paths: int = 20, seed: int = 0) -> FaithfulnessReport:
-    """Run the tests above for the materialised top-``k`` of each user in ``user_ids``."""
+             k: int = 10, seed: int = 0, shown: int = 3) -> FaithfulnessReport:
+    """Run the tests above for the materialised top-``k`` of each user in ``user_ids``, with the
+    ``shown`` explanations per item that the API serves (stored ones when they are enough)."""
     rng = random.Random(seed)
     index = {item: i for i, item in enumerate(scorer.item_ids)}
     chosen, control = _Tally(), _Tally()
-    wins = n_recs = n_explained = 0
+    wins = n_recs = n_explained = n_shown = disliked = duplicates = 0
+    shapes, top_shapes, sources = Counter(), Counter(), Counter()
+    gaps, distinct = [], []
     histories = _histories(driver, database, user_ids)
     for user in user_ids:
         history = histories.get(user, [])
         candidates = np.ones(len(index), dtype=bool)
         candidates[[index[i] for i in history if i in index]] = False
         base = scorer.score_items(user, history)
-        for rec in library.recommendations(driver, database, user, k=k):
+        cited = set()
+        # Re-scorings per removed / kept evidence item: one user's top-K lean on a few items.
+        without_cache: dict[str, np.ndarray] = {}
+        only_cache: dict[str, np.ndarray] = {}
+        for rec in library.recommendations(driver, database, user, k=k, paths=shown):
             n_recs += 1
-            paths = library.explanation_paths(driver, database, user, rec.item_id, limit=max_paths)
+            paths = rec.explanations or []
             if not paths or rec.item_id not in index:
                 continue
             n_explained += 1
+            top = paths[0]
+            n_shown += len(paths)
+            sentences = [p.sentence for p in paths]
+            duplicates += len(sentences) - len(set(sentences))
+            shapes.update(p.shape for p in paths)
+            top_shapes[top.shape] += 1
+            sources[top.source] += 1
+            disliked += top.disliked
+            cited.add(top.evidence)
             target = index[rec.item_id]
             drops = []
-            for tally, path in ((chosen, paths[0]), (control, rng.choice(paths))):
-                evidence = path.nodes[1].id
-                without = scorer.score_items(user, [i for i in history if i != evidence])
-                only = scorer.score_items(user, [evidence])
+            random_evidence = rng.choice(library.valid_evidence(driver, database, user, rec.item_id) or [top.evidence])
+            for tally, evidence in ((chosen, top.evidence), (control, random_evidence)):
+                if evidence not in without_cache:
+                    without_cache[evidence] = scorer.score_items(user, [i for i in history if i != evidence])
+                    only_cache[evidence] = scorer.score_items(user, [evidence])
+                without, only = without_cache[evidence], only_cache[evidence]
                 drop = float(base[target] - without[target])
                 drops.append(drop)
                 tally.drops.append(drop)
                 tally.left_top_k += not _in_top_k(without, target, candidates, k)
                 tally.stayed_with_evidence_only += _in_top_k(only, target, candidates, k)
             wins += drops[0] > drops[1]
+            if top.source == "model_contribution":
+                gaps.append(abs(drops[0] - top.weight))
+        if cited:
+            distinct.append(len(cited))
     return FaithfulnessReport(k=k, users=len(user_ids), recommendations=n_recs, explained=n_explained,
                               chosen=chosen.summary(), random=control.summary(),
-                              chosen_beats_random=wins / n_explained if n_explained else 0.0)
+                              chosen_beats_random=wins / n_explained if n_explained else 0.0,
+                              shown=shown, explanations_shown=n_shown, disliked_top=disliked,
+                              duplicate_sentences=duplicates, shapes=dict(shapes), top_shapes=dict(top_shapes),
+                              sources=dict(sources),
+                              distinct_evidence_per_user=float(np.mean(distinct)) if distinct else 0.0,
+                              contribution_gap=float(np.mean(gaps)) if gaps else None)

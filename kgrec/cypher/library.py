@@ -22,10 +22,6 @@ from kgrec.cypher.sentences import sentence
 from kgrec.errors import KgrecError
 from kgrec.progress import progress_bar
 
-#: Co-interacting users followed per item in the explanation query; bounds the work on hubs.
-DEFAULT_FANOUT = 20
-
-
 class UnknownItemError(KgrecError, LookupError):
     """Interactions named items that are not in the graph; nothing was written."""
 
@@ -76,27 +72,43 @@ def _path_from_row(row: neo4j.Record) -> ExplanationPath:
     path = ExplanationPath(
         nodes=[PathNode(**n) for n in row["nodes"]],
         relationships=[PathRelationship(**r) for r in row["relationships"]],
-        weight=row["weight"], support=row["support"], shape=row["shape"])
+        weight=row["weight"], support=row["support"], shape=row["shape"], source=row["source"],
+        disliked=row["disliked"], others=row["others"])
     path.sentence = sentence(path)
     return path
 
 
 def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequence[str], k: int,
-             paths: int, fanout: int, timeout: float | None = None) -> dict[str, tuple[int | None, list[ExplanationPath]]]:
-    """Paths per item: ``{item_id: (rank or None, [paths best first])}``."""
+             paths: int, timeout: float | None = None) -> dict[str, tuple[int | None, list[ExplanationPath]]]:
+    """Paths per item: ``{item_id: (rank or None, [paths best first])}``.
+
+    The query already gives one path per evidence item (co-interacting users merged into a
+    count, a knowledge-graph path preferred); two evidence items can still read the same (two
+    items with one title), so a sentence already given for the item is dropped: a person never
+    reads the same explanation twice.
+    """
     rows = _read(driver, database, "explain", timeout_=timeout, user_id=user_id, item_ids=list(item_ids), k=k,
-                 paths=paths, fanout=fanout, draw=False)
+                 paths=paths, draw=False)
     by_item: dict[str, tuple[int | None, list[ExplanationPath]]] = {}
     for row in rows:
         rank, found = by_item.setdefault(row["item_id"], (row["rank"], []))
-        found.append(_path_from_row(row))
+        path = _path_from_row(row)
+        if all(path.sentence != seen.sentence for seen in found):
+            found.append(path)
     return by_item
 
 
-def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str, limit: int = 5,
-                      fanout: int = DEFAULT_FANOUT, *, timeout: float | None = None) -> list[ExplanationPath]:
-    """Up to ``limit`` paths from the user to the item, best first (may be empty)."""
-    return _explain(driver, database, user_id, [item_id], 0, limit, fanout, timeout).get(item_id, (None, []))[1]
+def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str, limit: int = 5, *,
+                      timeout: float | None = None) -> list[ExplanationPath]:
+    """Up to ``limit`` explanations of the item for the user, one per evidence item, best first
+    (may be empty)."""
+    return _explain(driver, database, user_id, [item_id], 0, limit, timeout).get(item_id, (None, []))[1]
+
+
+def valid_evidence(driver: neo4j.Driver, database: str, user_id: str, item_id: str) -> list[str]:
+    """Every item of the user's history with at least one explanation path to ``item_id``
+    (any shape), sorted: the pool the faithfulness control draws a random valid path from."""
+    return [r["item_id"] for r in _read(driver, database, "valid_evidence", user_id=user_id, item_id=item_id)]
 
 
 def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) -> list[Recommendation]:
@@ -104,8 +116,8 @@ def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) 
                            model=r.get("model", model)) for r in records]
 
 
-def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0,
-                    fanout: int = DEFAULT_FANOUT, *, timeout: float | None = None) -> list[Recommendation]:
+def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0, *,
+                    timeout: float | None = None) -> list[Recommendation]:
     """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
     carries its best ``paths`` explanations (an item with no path gets an empty list).
 
@@ -123,13 +135,13 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             else:
                 missing.append(rec)
         if missing:
-            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths, fanout, timeout)
+            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths, timeout)
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
 
 
-def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3, fanout: int = DEFAULT_FANOUT,
+def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3,
                        user_ids: Sequence[str] | None = None, progress: bool = True) -> int:
     """Compute the best ``paths`` explanations of every recommendation of the active model (or of
     ``user_ids``' only) and keep them on the RECOMMENDED edges; returns the edges written.
@@ -145,7 +157,7 @@ def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3, fano
     written, rows = 0, []
     for user in progress_bar(user_ids, desc="explanations", unit="users", enabled=progress):
         items = [r.item_id for r in recommendations(driver, database, user, k=10_000)]
-        explained = _explain(driver, database, user, items, 0, paths, fanout)
+        explained = _explain(driver, database, user, items, 0, paths)
         for item in items:
             found = explained.get(item, (None, []))[1]
             rows.append({"user": user, "item": item, "explanations": json.dumps(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -24,16 +26,31 @@ class PathRelationship(BaseModel):
 
 
 class ExplanationPath(BaseModel):
-    """A path in the graph from the user to the recommended item, with the model's evidence."""
+    """A path in the graph from the user to the item, through one piece of the model's evidence
+    (the user's interaction with ``nodes[1]``)."""
 
     nodes: list[PathNode]
     relationships: list[PathRelationship]
-    weight: float = Field(description="the model's evidence: attention(user->item) x (item . target) in "
-                                      "the model's space; paths are ordered by it")
+    weight: float = Field(description="what the evidence does to the item's score. source model_contribution: "
+                                      "its exact contribution, the score drop when that interaction is "
+                                      "removed; source first_order_estimate: attention(user->item) x "
+                                      "(item . target) in the model's space, a first-order estimate of it")
     support: float = Field(1.0, description="product of the connecting edges' attention; orders paths "
                                             "of equal weight")
-    shape: str = Field(description="e.g. shared_entity, co_interaction: which sentence template applies")
+    shape: str = Field(description="shared_entity, category_hierarchy (knowledge-graph paths) or "
+                                   "co_interaction: which sentence template applies")
+    source: Literal["model_contribution", "first_order_estimate"] = Field(
+        "first_order_estimate", description="where the weight comes from (see weight)")
+    disliked: bool = Field(False, description="the user rated the evidence below their own mean rating (or "
+                                              "<= 2): the sentence then says what happened, not that they liked it")
+    others: int | None = Field(None, description="co_interaction: how many other users interacted with both "
+                                                 "the evidence and the item (one of them is on the path)")
     sentence: str = ""
+
+    @property
+    def evidence(self) -> str:
+        """Id of the user's item the path goes through."""
+        return self.nodes[1].id
 
 
 class Recommendation(BaseModel):

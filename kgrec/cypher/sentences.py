@@ -1,6 +1,11 @@
 """One plain sentence per explanation path: one template per path shape, a general fallback.
 
 Example: "Because you rated *Alien* (5★), which is also in *Sci-Fi*, like *Dune*."
+
+Every name in a sentence is the name of a node on its path. A disliked interaction (see
+:attr:`~kgrec.cypher.results.ExplanationPath.disliked`) is never given as the reason: such a
+sentence states what happened ("You rated *X*; 3 other people who rated *X* also rated *Y*.")
+without "Because" and without the stars. Other users appear only as a count.
 """
 
 from __future__ import annotations
@@ -23,18 +28,30 @@ def relation_phrase(rel_type: str) -> str:
     return _RELATION_PHRASES.get(rel_type, rel_type.lower().replace("_", " "))
 
 
-def _what_you_did(rel: PathRelationship) -> str:
-    if rel.rating is not None:
-        stars = f"{rel.rating:g}"
-        return f"rated *{{item}}* ({stars}★)"
-    return "chose *{item}*"
+def _verb(rel: PathRelationship) -> str:
+    return "rated" if rel.rating is not None else "chose"
+
+
+def _opening(path: ExplanationPath) -> str:
+    first, item = path.relationships[0], path.nodes[1].name
+    if path.disliked:
+        return f"You {_verb(first)} *{item}*"
+    if first.rating is not None:
+        return f"Because you rated *{item}* ({first.rating:g}★)"
+    return f"Because you chose *{item}*"
+
+
+def _people(others: int | None) -> str:
+    if others is None:
+        return "others"
+    return "1 other person" if others == 1 else f"{others:,} other people"
 
 
 def sentence(path: ExplanationPath) -> str:
     """The sentence for ``path``, chosen by its shape."""
     nodes, rels = path.nodes, path.relationships
     item, target = nodes[1].name, nodes[-1].name
-    opening = "Because you " + _what_you_did(rels[0]).format(item=item)
+    opening = _opening(path)
     if path.shape == "shared_entity":
         entity = nodes[2].name
         if rels[1].type == rels[2].type:
@@ -43,8 +60,9 @@ def sentence(path: ExplanationPath) -> str:
                 f"*{target}* is {relation_phrase(rels[2].type)} *{entity}* too.")
     if path.shape == "co_interaction":
         # Say what the others did, not that they liked it: a 1-star rating is an interaction too.
-        verb = "rated" if rels[1].rating is not None else "chose"
-        return f"{opening}, and others who {verb} *{item}* also {verb} *{target}*."
+        verb = _verb(rels[1])
+        said = f"{_people(path.others)} who {verb} *{item}* also {verb} *{target}*."
+        return f"{opening}; {said}" if path.disliked else f"{opening}, and {said}"
     if path.shape == "category_hierarchy":
         e, f = nodes[2], nodes[3]
         link = rels[2]
@@ -52,5 +70,5 @@ def sentence(path: ExplanationPath) -> str:
         verb = "a kind of" if link.type == "SUBCATEGORY_OF" else relation_phrase(link.type)
         return (f"{opening}, which is {relation_phrase(rels[1].type)} *{e.name}*; *{subject.name}* is "
                 f"{verb} *{obj.name}*, and *{target}* is {relation_phrase(rels[3].type)} *{f.name}*.")
-    names = " → ".join(f"*{n.name}*" for n in nodes[1:])
+    names = " → ".join(f"*{n.name}*" for n in nodes[1:] if n.label != "User")
     return f"{opening}, connected to *{target}* through {names}."

@@ -14,7 +14,7 @@ CREATE (alien)-[:IN_CATEGORY {attention: 0.5}]->(scifi), (br)-[:IN_CATEGORY {att
        (dune)-[:IN_CATEGORY {attention: 0.7}]->(so), (nh)-[:IN_CATEGORY {attention: 1.0}]->(rom),
        (alien)-[:DIRECTED_BY {attention: 0.6}]->(scott), (br)-[:DIRECTED_BY {attention: 0.4}]->(scott)
 CREATE (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.7}]->(alien),
-       (u1)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.3}]->(br),
+       (u1)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.3}]->(br),
        (u2)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.5}]->(alien),
        (u2)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.5}]->(dune),
        (u3)-[:INTERACTED {weight: 3.0, rating: 3.0, attention: 1.0}]->(alien)

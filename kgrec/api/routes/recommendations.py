@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query
 from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
-from kgrec.api.schemas import MAX_K, MAX_PATHS, Explanation, NodeId, RecommendationList
+from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExplanationPath,
+                               PublicRecommendation, RecommendationList)
 from kgrec.cypher import library
 
 router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendations"],
@@ -35,10 +36,12 @@ async def list_recommendations(
     # The common case costs one query: a user with recommendations evidently exists.
     recs = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
     if recs:
-        return RecommendationList(user_id=user_id, strategy="model", model=recs[0].model, items=recs)
+        return RecommendationList(user_id=user_id, strategy="model", model=recs[0].model,
+                                  items=[PublicRecommendation.from_recommendation(r) for r in recs])
     await _require_user(neo4j, user_id)
     fallback = await neo4j.run(library.fallback_recommendations, user_id, k)
-    return RecommendationList(user_id=user_id, strategy="fallback", model=None, items=fallback)
+    return RecommendationList(user_id=user_id, strategy="fallback", model=None,
+                              items=[PublicRecommendation.from_recommendation(r) for r in fallback])
 
 
 @router.get("/{item_id}/explanation", response_model=Explanation)
@@ -46,7 +49,8 @@ async def explain_item(
     user_id: UserId, item_id: Annotated[NodeId, Path(description="the item's id")], neo4j: Neo4jDep,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="how many paths")] = 5,
 ) -> Explanation:
-    """Why ``item_id`` is (or would be) recommended to the user: the graph paths linking them.
+    """Why ``item_id`` is (or would be) recommended to the user: the graph paths linking them,
+    one per piece of the model's evidence, other users shown only as a count.
 
     Works for any item, recommended or not; ``in_top_k`` says which.
     """
@@ -58,4 +62,5 @@ async def explain_item(
     found = await neo4j.run(library.explanation_paths, user_id, item_id, paths)
     return Explanation(user_id=user_id, item_id=item_id, in_top_k=rec is not None,
                        rank=rec.rank if rec else None, score=rec.score if rec else None,
-                       model=rec.model if rec else None, paths=found)
+                       model=rec.model if rec else None,
+                       paths=[PublicExplanationPath.from_path(p) for p in found])
