@@ -14,17 +14,19 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from kgrec.engine.config import TrainConfig
 from kgrec.engine.graph import EdgeKey, GraphColumns
 from kgrec.engine.histories import Histories
+from kgrec.engine.split import interaction_matrix
 
 
 @dataclass
@@ -104,6 +106,22 @@ class Recommender(ABC):
     def load_state(self, state: dict, columns: GraphColumns) -> "Recommender":
         """Restore :meth:`state` for scoring over ``columns`` (the graph it was fitted on)."""
         raise NotImplementedError(f"model {self.name!r} cannot be loaded")
+
+
+def closed_form_fit(data: FitData, options: Sequence, default, fit_on: Callable[[sp.csr_matrix, object], None],
+                    model: Recommender):
+    """The closed-form baselines' protocol: fit each option on train (``fit_on(matrix,
+    option)`` sets ``model``'s weights), keep the one with the best validation NDCG@20 (``default``
+    without a validation split), refit it on train + validation. Returns the option kept."""
+    best = default
+    if data.validate:
+        train, scores = interaction_matrix(data.columns), {}
+        for option in options:
+            fit_on(train, option)
+            scores[option] = data.validate(model)
+        best = max(scores, key=scores.get)
+    fit_on(interaction_matrix(data.refit or data.columns), best)
+    return best
 
 
 def create(name: str, config: TrainConfig) -> Recommender:

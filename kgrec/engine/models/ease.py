@@ -7,8 +7,7 @@ import scipy.sparse as sp
 import torch
 
 from kgrec.engine.histories import Histories
-from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.split import interaction_matrix
+from kgrec.engine.models.base import FitData, Recommender, closed_form_fit
 
 #: the L2 penalties tried on the validation split
 EASE_LAMBDAS = (20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
@@ -45,15 +44,10 @@ class EASE(Recommender):
     seeded = False
 
     def fit(self, data: FitData) -> "EASE":
-        best = DEFAULT_LAMBDA
-        if data.validate:
-            train, scores = interaction_matrix(data.columns), {}
-            for lambda_reg in EASE_LAMBDAS:
-                self.weights = ease_weights(train, lambda_reg)
-                scores[lambda_reg] = data.validate(self)
-            best = max(scores, key=scores.get)
-        self.weights = ease_weights(interaction_matrix(data.refit or data.columns), best)
-        self.params = {"lambda": best}
+        def fit_on(train, lambda_reg) -> None:
+            self.weights = ease_weights(train, lambda_reg)
+
+        self.params = {"lambda": closed_form_fit(data, EASE_LAMBDAS, DEFAULT_LAMBDA, fit_on, self)}
         return self
 
     def score(self, histories: Histories) -> torch.Tensor:

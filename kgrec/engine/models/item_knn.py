@@ -7,8 +7,7 @@ import scipy.sparse as sp
 import torch
 
 from kgrec.engine.histories import Histories
-from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.split import interaction_matrix
+from kgrec.engine.models.base import FitData, Recommender, closed_form_fit
 
 #: neighbourhood sizes tried on the validation split
 KNN_SIZES = (50, 100, 200, 400)
@@ -43,15 +42,10 @@ class ItemKNN(Recommender):
     seeded = False
 
     def fit(self, data: FitData) -> "ItemKNN":
-        best = KNN_SIZES[1]
-        if data.validate:
-            train, scores = interaction_matrix(data.columns), {}
-            for k in KNN_SIZES:
-                self.similarity = cosine_neighbours(train, k)
-                scores[k] = data.validate(self)
-            best = max(scores, key=scores.get)
-        self.similarity = cosine_neighbours(interaction_matrix(data.refit or data.columns), best)
-        self.params = {"k": best}
+        def fit_on(train, k) -> None:
+            self.similarity = cosine_neighbours(train, k)
+
+        self.params = {"k": closed_form_fit(data, KNN_SIZES, KNN_SIZES[1], fit_on, self)}
         return self
 
     def score(self, histories: Histories) -> torch.Tensor:
