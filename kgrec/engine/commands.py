@@ -146,7 +146,7 @@ def _train(args: argparse.Namespace) -> int:
     with open_driver(settings) as driver:
         version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
                                            checkpoint_dir=args.checkpoint_dir, resume=args.resume)
-    print(f"model {version} active: val NDCG@20 {stats.train['val_ndcg@20']:.4f}, "
+    print(f"model {version} active: val NDCG@20 {stats.train.get('val_ndcg@20', float('nan')):.4f}, "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
     return 0

@@ -104,6 +104,7 @@ class ItemGraphAttention(Recommender):
         self.theta = _with_knowledge_share(learned, best[1])
         self.weights = ease_weights(interaction_matrix(data.refit or data.columns), best[0])
         self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
+                       **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
         log.info("attention model: lambda %g, knowledge share %g, %s", *best,
                  ", ".join(f"{k} {v:.3g}" for k, v in self.attention_parameters().items()))
