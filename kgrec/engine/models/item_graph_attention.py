@@ -98,7 +98,7 @@ class ItemGraphAttention(Recommender):
                 for share in KNOWLEDGE_SHARES if self.relations else (1.0,):
                     self.theta = _with_knowledge_share(learned, share)
                     scores[lambda_reg, share] = data.validate(self)
-                    log.info("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
+                    log.debug("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
                              lambda_reg, share, scores[lambda_reg, share])
             best = max(scores, key=scores.get)
         self.theta = _with_knowledge_share(learned, best[1])
