@@ -62,6 +62,7 @@ def _run(chrome, command: str) -> None:
 
 def test_browser_draws_recommendations_with_their_explanation_paths(chrome, movie_graph, neo4j_layout, neo4j_settings):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     if neo4j_layout is None:
         pytest.skip("Neo4j Browser test needs kgrec's local server")
@@ -72,8 +73,9 @@ def test_browser_draws_recommendations_with_their_explanation_paths(chrome, movi
 
     dbms = urllib.parse.quote(f"bolt://neo4j@127.0.0.1:{neo4j_layout.bolt_port}")
     chrome.get(f"http://127.0.0.1:{neo4j_layout.http_port}/browser/?dbms={dbms}")
-    chrome.find_element(By.CSS_SELECTOR, "[data-testid=password]").send_keys(neo4j_settings.password)
-    chrome.find_element(By.CSS_SELECTOR, "[data-testid=connect]").click()
+    # Submit the login form with Enter: the connect button can sit under the password field while
+    # the form is still laying out, and a click then lands on the field instead (seen in CI).
+    chrome.find_element(By.CSS_SELECTOR, "[data-testid=password]").send_keys(neo4j_settings.password + Keys.ENTER)
     chrome.find_element(By.CSS_SELECTOR, "[data-testid=activeEditor] textarea")
     time.sleep(1)
 
