@@ -82,7 +82,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
         top_k: RECOMMENDED edges per user.
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
-        progress: progress bars during the write-back.
+        progress: progress bars during fitting and the write-back (on a terminal only).
         model_dir: where the trained model is saved (default ``$KGREC_HOME/models``). After
             the switch, the checkpoint files of the models the write-back removed (the retired
             one, leftovers of dead runs) are deleted from it.
@@ -110,7 +110,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
                                   "compare it with `kgrec eval --methods ...`")
     histories = histories_from_columns(columns)
     data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
-                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume)
+                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
     model.fit(data)
     metrics = dict(model.params)  # what fitting chose and its validation score (scoring validation after the refit would leak)
     seconds["train"] = time.monotonic() - started
