@@ -49,11 +49,11 @@ class FrozenScorer(Protocol):
 
 class HistoryScorer:
     """:class:`FrozenScorer` over a fitted recommender (such as
-    :func:`kgrec.engine.persist.load_active`'s) and the graph it scores: an edited history keeps
+    :func:`kgrec.engine.neo4j.persist.load_active`'s) and the graph it scores: an edited history keeps
     each remaining interaction's place in the user's timeline and its rating."""
 
     def __init__(self, model, columns):
-        from kgrec.engine.histories import histories_from_columns
+        from kgrec.engine.data.histories import histories_from_columns
 
         self._model = model
         self.item_ids = list(columns.node_ids["Item"])
