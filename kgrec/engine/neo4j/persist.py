@@ -4,7 +4,7 @@ Neo4j holds what a model *produced* (embeddings, attention, RECOMMENDED edges); 
 edited history — the explanation faithfulness tests (deletion, PN@K, PS@K) — needs the model
 *itself*. ``kgrec train`` therefore saves every published model to
 ``$KGREC_HOME/models/<version>.pt`` (the model's name and :meth:`state
-<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.config.TrainConfig`,
+<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.training.config.TrainConfig`,
 the graph's fingerprint; tensors and plain values only, read back with
 ``torch.load(weights_only=True)``, so a file cannot run code) and records that path on the ``:Model`` node as ``checkpoint``, written
 before the atomic flip like every other property of the model.
@@ -31,10 +31,10 @@ import neo4j
 import torch
 
 from kgrec import cypher
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import GraphColumns
+from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create
-from kgrec.engine.pull import pull_graph
+from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import default_home
 
@@ -144,10 +144,10 @@ def load_active(driver: neo4j.Driver, database: str,
         ``(model, columns, version)``:
 
         - ``model`` — the :class:`~kgrec.engine.models.base.Recommender`: ``model.score(histories)``
-          scores every item for users given as :class:`~kgrec.engine.histories.Histories`
+          scores every item for users given as :class:`~kgrec.engine.data.histories.Histories`
           (edited or not). With a user's full history it reproduces the scores stored on its
           ``RECOMMENDED`` edges (when no interaction was added since training).
-        - ``columns`` — the pulled :class:`~kgrec.engine.graph.GraphColumns`, the index space of
+        - ``columns`` — the pulled :class:`~kgrec.engine.data.graph.GraphColumns`, the index space of
           ``frozen``: ``columns.node_ids[label][i]`` is the id of index ``i`` (sorted ids),
           ``columns.index_of(label, ids)`` the reverse; interactions are
           ``columns.edges[INTERACTION_KEY]`` (user indices, item indices).
