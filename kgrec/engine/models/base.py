@@ -42,12 +42,8 @@ class FitData:
             validation); a closed-form model refits on it once its hyper-parameter is chosen on
             ``validate``. None: same as ``columns``.
         checkpoint_dir, resume: per-epoch checkpoints of models trained by gradient
-<<<<<<< HEAD
-            (:func:`kgrec.engine.train.fit`), and whether to continue from the last one.
-        progress: progress bars for the long parts of fitting (shown only on a terminal).
-=======
             (:func:`kgrec.engine.training.train.fit`), and whether to continue from the last one.
->>>>>>> main
+        progress: progress bars for the long parts of fitting (shown only on a terminal).
     """
 
     columns: GraphColumns
