@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import neo4j
@@ -48,7 +48,10 @@ class PublishStats:
             hyper-parameters picked, best epoch for models trained by gradient).
         write: what the write-back wrote, with seconds per phase (see :class:`WriteStats`).
         checkpoint: the saved model (recorded on the ``:Model`` node as ``checkpoint``).
-        seconds: wall time per phase: ``pull``, ``train``, ``output``, ``write``.
+        seconds: wall time per phase: ``pull``, ``train``, ``output`` (scores, evidence, attention,
+            embeddings), ``save`` (the checkpoint file), ``write``.
+        fit_phases: the model's own seconds per phase of fitting, when it keeps them (the
+            attention model's ``timings``).
     """
 
     pull: PullStats
@@ -56,6 +59,7 @@ class PublishStats:
     write: WriteStats
     checkpoint: Path
     seconds: dict[str, float]
+    fit_phases: dict = field(default_factory=dict)
 
 
 def new_version(model: str) -> str:
@@ -118,15 +122,20 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     started = time.monotonic()
     output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
                           metrics=metrics)
+    seconds["output"] = time.monotonic() - started
+
+    started = time.monotonic()
     model_dir = model_dir or models_dir()
     checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns.fingerprint(), output.version)
     output.checkpoint = str(checkpoint)
-    seconds["output"] = time.monotonic() - started
+    seconds["save"] = time.monotonic() - started
 
     started = time.monotonic()
     before = model_checkpoints(driver, database)
     write_stats = write_model(driver, database, columns, output, progress=progress)
     prune_checkpoints(before, model_checkpoints(driver, database), model_dir)
     seconds["write"] = time.monotonic() - started
-    log.info("model %s active (checkpoint %s)", output.version, checkpoint)
-    return output.version, PublishStats(pull_stats, metrics, write_stats, checkpoint, seconds)
+    log.info("model %s active (checkpoint %s); seconds: %s", output.version, checkpoint,
+             ", ".join(f"{phase} {s:.1f}" for phase, s in seconds.items()))
+    return output.version, PublishStats(pull_stats, metrics, write_stats, checkpoint, seconds,
+                                        dict(getattr(model, "timings", {})))

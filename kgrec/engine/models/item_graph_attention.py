@@ -225,11 +225,16 @@ class ItemGraphAttention(Recommender):
             weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (n_rows, self.weights.shape[0]),
                                                check_invariants=False)
             scores = torch.sparse.mm(weighted, self.weights)
+            knowledge = None  # items x users: the sparse products give it in this layout, added once
+            for gamma, hop in zip(theta[5:].exp(), self.hops):
+                knowledge = hop.spread_all(gamma * hop.gather(alpha, rows, items, n_rows), knowledge)
+            if knowledge is not None:
+                scores.add_(knowledge.T)
         else:
             scores = torch.zeros(n_rows, len(columns), device=self.device).index_add(
                 0, rows, alpha[:, None] * self.weights[items[:, None], columns[None, :]])
-        for gamma, hop in zip(theta[5:].exp(), self.hops):
-            scores = scores + gamma * hop.spread(hop.gather(alpha, rows, items, n_rows), columns)
+            for gamma, hop in zip(theta[5:].exp(), self.hops):
+                scores = scores + gamma * hop.spread(hop.gather(alpha, rows, items, n_rows), columns)
         return scores
 
     @torch.no_grad()
@@ -345,7 +350,7 @@ class _TwoHop:
     model's knowledge message are ``left`` :math:`= D_i^{-1/2} L D_e^{-1}` and ``right``
     :math:`= (D_i^{-1/2} L)^\top`. An item has a few links (a creator, a few tags and genres),
     so both are stored as the links themselves: :meth:`gather` sums rows of ``left`` weighted
-    per interaction, :meth:`spread` multiplies by ``right``. As dense matrices they cost
+    per interaction, :meth:`spread` and :meth:`spread_all` multiply by ``right``. As dense matrices they cost
     items x entities each, and a product with ``right`` over every item cost as much as with
     :math:`B` itself (thousands of creators at a million interactions).
     """
@@ -378,13 +383,19 @@ class _TwoHop:
         return torch.zeros(n_rows * self.n_entities, device=values.device).index_add(
             0, flat, values[owner] * self.left[link]).view(n_rows, self.n_entities)
 
-    def spread(self, entities: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
-        """``entities @ right``: (rows x items), or only at the items ``columns``."""
-        if columns is None:
-            return torch.sparse.mm(self.right_t, entities.T.contiguous()).T
+    def spread(self, entities: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        """``entities @ right[:, columns]``: (rows x len(columns))."""
         owner, link = self._links_of(columns)
         return torch.zeros(entities.shape[0], len(columns), device=entities.device).index_add(
             1, owner, entities[:, self.entity[link]] * self.right[link])
+
+    def spread_all(self, entities: torch.Tensor, into: torch.Tensor | None = None) -> torch.Tensor:
+        """``(entities @ right)`` over every item, transposed (items x rows), added to ``into``
+        when given: the sparse x dense product's own layout, so that several relations add up
+        without a strided pass each (adding a transposed matrix costs several plain additions)."""
+        if into is None:
+            return torch.sparse.mm(self.right_t, entities.T.contiguous())
+        return torch.sparse.addmm(into, self.right_t, entities.T.contiguous())
 
 
 def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:
