@@ -121,7 +121,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
 
     started = time.monotonic()
     output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
-                          metrics=metrics)
+                          metrics=metrics, progress=progress)
     seconds["output"] = time.monotonic() - started
 
     started = time.monotonic()

@@ -78,9 +78,13 @@ class EASE(Recommender):
 
     def fit(self, data: FitData) -> "EASE":
         device = self.config.resolved_device()
+        gram: list = [None, None]  # the matrix the Gram matrix was built from, and it: one per matrix, not per penalty
 
         def fit_on(train, lambda_reg) -> None:
-            self.weights = ease_weights(train, lambda_reg, device).cpu()  # scored on the CPU, with scipy
+            if gram[0] is not train:
+                gram[:] = [train, gram_matrix(train, device)]
+            self.weights = None
+            self.weights = ease_from_gram(gram[1], lambda_reg).cpu()  # scored on the CPU, with scipy
 
         self.params = {"lambda": closed_form_fit(data, EASE_LAMBDAS, DEFAULT_LAMBDA, fit_on, self)}
         return self
