@@ -7,8 +7,10 @@ item-item weights are items x items floats), seconds for the pull, the fit and e
 phases (knowledge graph, Gram matrices, every factorisation, the attention's Adam steps, every
 validation of the lambda x knowledge-share grid), the model output (scores, evidence,
 attention, embeddings), the checkpoint file, the write-back and its phases, the total, the
-peak RSS (``resource.getrusage``: the largest the process ever was) and the load average before
-and after (the machines we measure on are shared: read seconds with it).
+peak RSS (``resource.getrusage``: the largest the process ever was), the process's CPU seconds
+(in all and per phase of the fit: with one thread, what the work takes on a core of its own) and
+the load average before and after (the machines we measure on are shared: read wall seconds
+with it).
 
     export KGREC_HOME=... KGREC_BOLT_PORT=...     # the local server (kgrec neo4j start)
     .venv/bin/python bench/bench_train.py --interactions 1000000 --load --out bench/results/train.json
@@ -99,10 +101,10 @@ def _publish(args: argparse.Namespace) -> dict:
     if args.load:
         result["bulk_load_seconds"] = _load(settings, args.interactions, args.implicit, args.seed)
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
-        started = time.monotonic()
+        started, started_cpu = time.monotonic(), time.process_time()
         version, stats = train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
                                            model_dir=Path(models))
-        total = time.monotonic() - started
+        total, total_cpu = time.monotonic() - started, time.process_time() - started_cpu
         counts = driver.execute_query("MATCH (u:User) WITH count(u) AS users MATCH (i:Item) "
                                       "RETURN users, count(i) AS items", database_=settings.database).records[0]
     phases = stats.fit_phases
@@ -123,8 +125,10 @@ def _publish(args: argparse.Namespace) -> dict:
             "attention_steps": phases.get("attention_steps"),
             "validations": phases.get("validations"),
         },
+        "fit_cpu_seconds": phases.get("cpu", {}),
         "writeback_seconds": {phase: round(s, 1) for phase, s in stats.write.seconds.items()},
         "total_seconds": round(total, 1),
+        "total_cpu_seconds": round(total_cpu, 1),
     })
     if args.command:
         result["command"] = _command()
