@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
+from kgrec.cypher import library
 from kgrec.engine.data.graph import EdgeKey, GraphColumns
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
@@ -175,11 +176,6 @@ class _Unlogged(list):
         return f"<{len(self)} values>"
 
 
-def active_slot(driver: neo4j.Driver, database: str) -> str | None:
-    records, _, _ = driver.execute_query(cypher.load("writeback_active_slot"), database_=database)
-    return records[0]["slot"] if records else None
-
-
 def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNames) -> None:
     for label in (ITEM, USER):
         driver.execute_query(cypher.render("writeback_drop_index", index=names.index(label)), database_=database)
@@ -224,13 +220,13 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
 def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, owner: str,
                   batch_size: int, workers: int, progress: bool) -> WriteStats:
     stats = WriteStats()
-    current = active_slot(driver, database)
+    active = library.active_model(driver, database)
+    current = active.slot if active else None
     names = SlotNames("b" if current == "a" else "a")
     previous = SlotNames(current) if current else None
     keep = [output.version]
     started = time.monotonic()
-    active = _active_version(driver, database)
-    _cleanup(driver, database, keep + ([active] if active else []), names)  # leftovers of a dead run
+    _cleanup(driver, database, keep + ([active.version] if active else []), names)  # leftovers of a dead run
     dim = int(next(iter(output.embeddings.values())).shape[1])
     props = {**names.as_model_props(), "dim": dim, "params": json.dumps(output.params),
              "metrics": json.dumps(output.metrics), "checkpoint": output.checkpoint}
@@ -320,11 +316,6 @@ def _verify(driver: neo4j.Driver, database: str, version: str, names: SlotNames,
         raise IncompleteModelError(
             f"model {version} is incomplete in database {database!r}: it holds {', '.join(wrong)}; it was not "
             "activated and the previous model stays active. Run the publish again.")
-
-
-def _active_version(driver: neo4j.Driver, database: str) -> str | None:
-    records, _, _ = driver.execute_query(cypher.load("active_model"), database_=database)
-    return records[0]["version"] if records else None
 
 
 def _embedding_batches(driver: neo4j.Driver, database: str, columns: GraphColumns,
