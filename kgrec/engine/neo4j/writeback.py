@@ -52,6 +52,8 @@ from kgrec.progress import progress_bar
 log = logging.getLogger(__name__)
 
 SLOTS = ("a", "b")
+#: how long a write-back waits for its vector indexes to come online before the publish fails
+INDEX_TIMEOUT_S = 600
 
 
 @dataclass
@@ -278,7 +280,7 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
         if label in output.embeddings:
             driver.execute_query(cypher.render("writeback_vector_index", index=names.index(label), label=label,
                                                property=names.embedding_property), dim=dim, database_=database)
-    driver.execute_query("CALL db.awaitIndexes(600)", database_=database)
+    driver.execute_query(cypher.load("await_indexes"), timeout_seconds=INDEX_TIMEOUT_S, database_=database)
     stats.seconds["vector_index"] = time.monotonic() - started
 
     started = time.monotonic()
