@@ -18,7 +18,7 @@ BROWSER_VERSION = "5.24.0"
 
 
 def default_home() -> Path:
-    """KGREC_HOME (see :attr:`kgrec.settings.Settings.home_path`)."""
+    """Where kgrec keeps its files: KGREC_HOME, else ``$XDG_DATA_HOME/kgrec`` (:attr:`kgrec.settings.Settings.home_path`)."""
     return Settings().home_path
 
 
