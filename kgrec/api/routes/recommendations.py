@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Path, Query
 
-from kgrec.api.deps import Neo4jDep
+from kgrec.api.deps import LiveModelsDep, Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExplanationPath,
                                PublicRecommendation, RecommendationList)
 from kgrec.cypher import library
+from kgrec.engine.fold_in import fold_in
+
+#: items a live list stores (as many as a training's write-back), more when a request asks for more
+LIVE_K = 20
 
 router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendations"],
                    responses=error_responses(401, 403, 404, 422, 503))
@@ -26,21 +31,37 @@ async def _require_user(neo4j: Neo4jCalls, user_id: str) -> None:
 
 @router.get("", response_model=RecommendationList)
 async def list_recommendations(
-    user_id: UserId, neo4j: Neo4jDep,
+    user_id: UserId, neo4j: Neo4jDep, live_models: LiveModelsDep,
     k: Annotated[int, Query(ge=1, le=MAX_K, description="how many items")] = 10,
     explain: Annotated[bool, Query(description="attach explanation paths to each item (model strategy "
                                                "only: fallback items are popularity picks)")] = False,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="paths per item when explain=true")] = 3,
 ) -> RecommendationList:
-    """The user's top-``k`` from the active model, best first; a fallback when they have none."""
-    # The common case costs one query: a user with recommendations evidently exists.
-    recs = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
-    if recs:
-        return RecommendationList(user_id=user_id, strategy="model", model=recs[0].model,
-                                  items=[PublicRecommendation.from_recommendation(r) for r in recs])
-    await _require_user(neo4j, user_id)
+    """The user's top-``k`` from the active model, best first.
+
+    When the user has interactions the stored list was not computed from (a new user, or new
+    interactions since the last training), the list is computed now from the user's current
+    interactions with the frozen active model, written through to Neo4j (so Cypher and Neo4j
+    Browser show the same list) and served with ``live: true``. Users with no interaction with
+    an item the model knows get the popularity fallback.
+    """
+    state = await neo4j.run(library.recommendation_state, user_id)
+    if not state.user_exists:
+        raise ApiError(404, "unknown_user", f"no user with id {user_id!r}")
+    stored = None
+    if not state.current and state.version and state.history:
+        frozen = await anyio.to_thread.run_sync(live_models.get, state.version, state.checkpoint)
+        live = frozen and await anyio.to_thread.run_sync(fold_in, frozen, state.history, max(k, LIVE_K))
+        if live:
+            # None: another model became active meanwhile; its own stored list is read below
+            stored = await neo4j.run(library.store_live_recommendations, user_id, live, state.embedding_property)
+    if stored is None or explain:
+        stored = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
+    if stored:
+        return RecommendationList(user_id=user_id, strategy="model", model=stored[0].model, live=stored[0].live,
+                                  items=[PublicRecommendation.from_recommendation(r) for r in stored[:k]])
     fallback = await neo4j.run(library.fallback_recommendations, user_id, k)
-    return RecommendationList(user_id=user_id, strategy="fallback", model=None,
+    return RecommendationList(user_id=user_id, strategy="fallback", model=None, live=False,
                               items=[PublicRecommendation.from_recommendation(r) for r in fallback])
 
 
