@@ -204,10 +204,10 @@ def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_i
     return found[0] if found else None
 
 
-def live_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
+def embedding_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
                          timeout: float | None = None) -> list[Recommendation]:
     """Nearest unseen items to the user's embedding (vector index); [] if the user has none."""
-    return _recommendations(_read(driver, database, "live_recommendations", timeout_=timeout, user_id=user_id, k=k))
+    return _recommendations(_read(driver, database, "embedding_recommendations", timeout_=timeout, user_id=user_id, k=k))
 
 
 def fallback_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
