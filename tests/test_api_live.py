@@ -7,6 +7,7 @@ test publishes a second model and runs last.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from conftest import wipe_database
 from kgrec.api.live_models import LiveModels
 from kgrec.cypher import library
 from kgrec.engine.config import TrainConfig
-from kgrec.engine.fold_in import LiveList
+from kgrec.engine.fold_in import LiveList, fold_in
 from kgrec.engine.histories import histories_from_columns
 from kgrec.engine.output import ranked
 from kgrec.engine.persist import load_frozen
@@ -113,6 +114,22 @@ def test_the_live_list_equals_the_frozen_models_offline_list_for_the_same_histor
     items, scores = ranked(frozen.model, histories_from_columns(columns, users=np.array([user])), 10)
     assert [i["item_id"] for i in served["items"]] == frozen.item_ids[items[0]].tolist()
     assert np.allclose([i["score"] for i in served["items"]], scores[0], atol=1e-5)
+
+
+def test_concurrent_fold_ins_of_one_user_leave_one_list(trained, client):
+    driver, database, version, _ = trained
+    _rate(client, "u3", _popular(driver, database, 2))
+    state = library.recommendation_state(driver, database, "u3")
+    frozen = client.app.state.live_models.get(state.version, state.checkpoint)
+    live = fold_in(frozen, state.history, k=10)
+    with ThreadPoolExecutor(4) as pool:
+        stored = list(pool.map(lambda _: library.store_live_recommendations(
+            driver, database, "u3", live, state.embedding_property), range(8)))
+    assert all(s is not None and [r.item_id for r in s] == live.items for s in stored)
+    edges = _read(driver, database, "MATCH (:User {id: 'u3'})-[r:RECOMMENDED {model: $v}]->(i) "
+                  "RETURN i.id AS item ORDER BY r.rank", v=version)
+    assert [e["item"] for e in edges] == live.items
+    assert library.recommendation_state(driver, database, "u3").current
 
 
 def test_users_with_only_unknown_items_get_the_marked_fallback(trained, client):

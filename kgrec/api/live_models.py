@@ -14,7 +14,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from kgrec.engine.fold_in import FrozenModel
+import neo4j
+
+from kgrec.cypher import library
+from kgrec.engine.fold_in import FrozenModel, fold_in
 from kgrec.engine.persist import ModelNotAvailableError, load_frozen
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,18 @@ class LiveModels:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(version)
             return self._loaded[version]
+
+    def warm_up(self, driver: neo4j.Driver, database: str) -> None:
+        """Load the active model and fold one user in, so the first request after a start does
+        not pay for reading the file and for the model's lazily computed parts. Never raises: a
+        server whose database is down still starts, and requests load the model later."""
+        try:
+            active = library.active_checkpoint(driver, database)
+            frozen = self.get(*active) if active else None
+            if frozen is not None and len(frozen.item_ids):
+                fold_in(frozen, [{"item_id": frozen.item_ids[0]}], k=1)
+        except Exception as exc:  # noqa: BLE001 -- a warm-up failure only costs the first request time
+            log.warning("could not load the active model at startup (%s); the first request will", exc)
 
     def _load(self, version: str, checkpoint: str | None) -> FrozenModel | None:
         if not checkpoint:

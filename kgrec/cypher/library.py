@@ -141,6 +141,12 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
     return recs
 
 
+def active_checkpoint(driver: neo4j.Driver, database: str) -> tuple[str, str | None] | None:
+    """The active model's version and checkpoint path (None before the first training)."""
+    records = _read(driver, database, "model_checkpoint")
+    return (records[0]["version"], records[0]["checkpoint"]) if records else None
+
+
 def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, *,
                          timeout: float | None = None) -> RecommendationState:
     """Whether the user's stored list is current for the active model; if not, the user's

@@ -19,6 +19,10 @@
 //   $history    integer            the user's interaction count the list was computed from
 MATCH (m:Model {active: true, version: $version})
 MATCH (u:User {id: $user_id})
+// first, so the user's write lock is taken before the old edges are read: two requests folding
+// the same user in run one after the other, and the second replaces the first's list
+SET u.recommended_by = $version, u.recommended_history = $history
+WITH u
 CALL (u) {
   MATCH (u)-[old:RECOMMENDED {model: $version}]->()
   DELETE old
@@ -28,7 +32,6 @@ CALL (u) {
   WHERE $embedding IS NOT NULL
   CALL db.create.setNodeVectorProperty(u, $property, $embedding)
 }
-SET u.recommended_by = $version, u.recommended_history = $history
 WITH u
 CALL (u) {
   UNWIND range(0, size($items) - 1) AS k
