@@ -11,8 +11,8 @@ Prints one JSON object:
   (the comparison under the same machine load);
 - ``store``: the database's store files on disk after each load, per interaction;
 - ``engine``: the pull of the bulk-imported graph, and the bytes per interaction of the
-  engine's columns (:class:`~kgrec.engine.graph.GraphColumns`) and of the model's flat view
-  (:func:`~kgrec.engine.graph.flatten`).
+  engine's columns (:class:`~kgrec.engine.data.graph.GraphColumns`) and of the model's flat view
+  (:func:`~kgrec.engine.data.graph.flatten`).
 
 Each load starts from an empty database: the server is stopped, the database's files removed,
 the server started again (not timed).
@@ -123,8 +123,8 @@ def _disk_bytes(folder: Path) -> int:
 
 def _engine(driver, database: str, interactions: int) -> dict:
     """The pull right after the import, and the bytes per interaction the engine holds."""
-    from kgrec.engine.graph import INTERACTION_KEY, flatten
-    from kgrec.engine.pull import pull_graph
+    from kgrec.engine.data.graph import INTERACTION_KEY, flatten
+    from kgrec.engine.neo4j.pull import pull_graph
 
     columns, stats = pull_graph(driver, database)
     edge_bytes = sum(h.nbytes + t.nbytes for h, t in columns.edges.values())

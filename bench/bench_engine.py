@@ -47,7 +47,7 @@ def main() -> None:
 
     from kgrec.config import Neo4jSettings, open_driver
     from kgrec.engine.pipeline import train_and_publish
-    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.training.config import TrainConfig
 
     torch.set_num_threads(args.threads)
     settings = Neo4jSettings.from_env()
@@ -85,8 +85,8 @@ def _io_only(driver, database: str, dim: int, seed: int) -> dict:
     """Pull, then write back random output of a trained model's shapes (20 items per user)."""
     import numpy as np
 
-    from kgrec.engine.pull import pull_graph
-    from kgrec.engine.writeback import ModelOutput, write_model
+    from kgrec.engine.neo4j.pull import pull_graph
+    from kgrec.engine.neo4j.writeback import ModelOutput, write_model
 
     rng = np.random.default_rng(seed)
     columns, pull = pull_graph(driver, database)

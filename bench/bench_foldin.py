@@ -32,14 +32,14 @@ import numpy as np
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from kgrec.engine.config import TrainConfig
-    from kgrec.engine.evaluate import fit_data
-    from kgrec.engine.graph import columns_from_tabular
-    from kgrec.engine.histories import histories_from_columns
-    from kgrec.engine.metrics import evaluate
+    from kgrec.engine.training.config import TrainConfig
+    from kgrec.engine.evaluation.evaluate import fit_data
+    from kgrec.engine.data.graph import columns_from_tabular
+    from kgrec.engine.data.histories import histories_from_columns
+    from kgrec.engine.evaluation.metrics import evaluate
     from kgrec.engine.models.base import create
-    from kgrec.engine.split import Split, temporal_split
-    from kgrec.engine.train import seed_everything
+    from kgrec.engine.data.split import Split, temporal_split
+    from kgrec.engine.training.train import seed_everything
     from kgrec.loaders import read_movielens
     from kgrec.loaders.synthetic import generate_sample
 

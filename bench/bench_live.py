@@ -100,7 +100,7 @@ def main() -> None:
                         progress=False)
             result["load_seconds"] = round(time.monotonic() - started, 1)
         if args.train:
-            from kgrec.engine.config import TrainConfig
+            from kgrec.engine.training.config import TrainConfig
             from kgrec.engine.pipeline import train_and_publish
 
             started = time.monotonic()

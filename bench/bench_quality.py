@@ -29,7 +29,7 @@ METRICS = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "diversity@20",
 
 def _datasets(args: argparse.Namespace):
     """(name, seed -> GraphColumns, whether the data changes with the seed) per dataset."""
-    from kgrec.engine.graph import columns_from_tabular
+    from kgrec.engine.data.graph import columns_from_tabular
     from kgrec.loaders import read_csv_graph, read_movielens
     from kgrec.loaders.synthetic import generate_sample
 
@@ -47,10 +47,10 @@ def _datasets(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from kgrec.engine.config import TrainConfig
-    from kgrec.engine.evaluate import run_evaluation
+    from kgrec.engine.evaluation.evaluate import run_evaluation
     from kgrec.engine.models import EVALUATED
     from kgrec.engine.models.base import create
+    from kgrec.engine.training.config import TrainConfig
 
     torch.set_num_threads(args.threads)
     methods = args.methods or list(EVALUATED)

@@ -38,13 +38,13 @@ def main() -> None:
 
     import torch
 
-    from kgrec.engine.evaluate import validation_ndcg
-    from kgrec.engine.graph import INTERACTION_KEY, columns_from_tabular
-    from kgrec.engine.sampling import TripleSampler
-    from kgrec.engine.split import temporal_split
-    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.evaluation.evaluate import validation_ndcg
+    from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular
+    from kgrec.engine.data.sampling import TripleSampler
+    from kgrec.engine.data.split import temporal_split
+    from kgrec.engine.training.config import TrainConfig
     from kgrec.engine.models.kgat import KGATTask
-    from kgrec.engine.train import seed_everything
+    from kgrec.engine.training.train import seed_everything
     from kgrec.graph_schema import ITEM
     from kgrec.loaders.synthetic import generate_sample
 

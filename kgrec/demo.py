@@ -60,7 +60,7 @@ def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -
 
 def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) -> str:
     """The eval table against the baselines, cached by :func:`eval_cache_key`."""
-    from kgrec.engine.evaluate import format_table, run_evaluation
+    from kgrec.engine.evaluation.evaluate import format_table, run_evaluation
     from kgrec.engine.models import EVALUATED as METHODS
 
     cache = cache_dir / f"eval-{eval_cache_key(columns, config, METHODS, ks)}.json"
@@ -80,8 +80,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from kgrec.config import Neo4jSettings, open_driver
     from kgrec.cypher import library
     from kgrec.engine.pipeline import train_and_publish
-    from kgrec.engine.pull import pull_graph
-    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.neo4j.pull import pull_graph
+    from kgrec.engine.training.config import TrainConfig
     from kgrec.loaders import write_graph
     from kgrec.loaders.synthetic import generate_sample
 

@@ -19,13 +19,13 @@ from api_fixtures import WRITE_KEY, build_app
 from conftest import wipe_database
 from kgrec.api.live_models import LiveModels
 from kgrec.cypher import library
-from kgrec.engine.config import TrainConfig
+from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.fold_in import LiveList, fold_in
-from kgrec.engine.histories import histories_from_columns
-from kgrec.engine.output import ranked
-from kgrec.engine.persist import load_frozen
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.neo4j.output import ranked
+from kgrec.engine.neo4j.persist import load_frozen
 from kgrec.engine.pipeline import train_and_publish
-from kgrec.engine.pull import pull_graph
+from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.graph_schema import ITEM, USER
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample

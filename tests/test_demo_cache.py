@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from kgrec import demo
-from kgrec.engine.graph import columns_from_tabular
-from kgrec.engine.train import TrainConfig
+from kgrec.engine.data.graph import columns_from_tabular
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
 
@@ -26,8 +26,8 @@ def evaluations(monkeypatch):
         calls.append(config)
         return {}
 
-    monkeypatch.setattr("kgrec.engine.evaluate.run_evaluation", run_evaluation)
-    monkeypatch.setattr("kgrec.engine.evaluate.format_table", lambda results, ks: "table")
+    monkeypatch.setattr("kgrec.engine.evaluation.evaluate.run_evaluation", run_evaluation)
+    monkeypatch.setattr("kgrec.engine.evaluation.evaluate.format_table", lambda results, ks: "table")
     return calls
 
 

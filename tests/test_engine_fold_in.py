@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.evaluate import fit_data
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.evaluation.evaluate import fit_data
 from kgrec.engine.fold_in import fold_in
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
-from kgrec.engine.histories import histories_from_columns
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
+from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.models.base import create
-from kgrec.engine.output import model_output
-from kgrec.engine.persist import ModelNotAvailableError, load_frozen, save_model
-from kgrec.engine.split import temporal_split
+from kgrec.engine.neo4j.output import model_output
+from kgrec.engine.neo4j.persist import ModelNotAvailableError, load_frozen, save_model
+from kgrec.engine.data.split import temporal_split
 from kgrec.graph_schema import ITEM, USER
 from kgrec.loaders.synthetic import generate_sample
 

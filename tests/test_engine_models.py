@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.evaluate import fit_data, run_evaluation
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
-from kgrec.engine.histories import Histories, histories_from_columns
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
+from kgrec.engine.data.histories import Histories, histories_from_columns
+from kgrec.engine.data.split import interaction_matrix, temporal_split
+from kgrec.engine.evaluation.evaluate import fit_data, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
-from kgrec.engine.persist import load_model, save_model
-from kgrec.engine.split import interaction_matrix, temporal_split
+from kgrec.engine.neo4j.persist import load_model, save_model
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
 torch.set_num_threads(1)
@@ -102,7 +102,7 @@ def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp
 
 
 def test_a_checkpoint_outside_the_models_folder_is_refused(columns, attention, tmp_path):
-    from kgrec.engine.persist import ModelNotAvailableError
+    from kgrec.engine.neo4j.persist import ModelNotAvailableError
 
     model, _ = attention
     path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns, "v1")

@@ -1,6 +1,6 @@
 """Which checkpoint files a publish deletes (no database: the two readings are given)."""
 
-from kgrec.engine.persist import prune_checkpoints
+from kgrec.engine.neo4j.persist import prune_checkpoints
 
 
 def test_prune_deletes_only_files_of_removed_models_inside_the_folder(tmp_path):

@@ -14,8 +14,8 @@ import pytest
 from test_engine_writeback import _one, fake_output, loaded  # noqa: F401  (pytest fixture)
 
 from kgrec.config import open_driver
-from kgrec.engine.publish_lock import PublishLock, PublishLockedError
-from kgrec.engine.writeback import IncompleteModelError, SlotNames, WriteStats, _verify, write_model
+from kgrec.engine.neo4j.publish_lock import PublishLock, PublishLockedError
+from kgrec.engine.neo4j.writeback import IncompleteModelError, SlotNames, WriteStats, _verify, write_model
 
 pytestmark = pytest.mark.neo4j
 

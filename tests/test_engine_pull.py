@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kgrec.engine.graph import INTERACTION_KEY, columns_from_tabular
-from kgrec.engine.pull import pull_graph
+from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular
+from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 

@@ -5,15 +5,15 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine.graph import INTERACTION_KEY, build_hetero_data, columns_from_tabular, flatten
-from kgrec.engine.metrics import evaluate
+from kgrec.engine.data.graph import INTERACTION_KEY, build_hetero_data, columns_from_tabular, flatten
+from kgrec.engine.evaluation.metrics import evaluate
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
 from kgrec.engine.models.item_knn import cosine_neighbours
-from kgrec.engine.split import temporal_split
-from kgrec.engine.config import TrainConfig
+from kgrec.engine.data.split import temporal_split
+from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.models.kgat import KGATTask
-from kgrec.engine.train import fit
+from kgrec.engine.training.train import fit
 from kgrec.loaders.synthetic import generate_sample
 
 torch.set_num_threads(2)

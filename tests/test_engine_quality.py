@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.evaluate import run_evaluation
-from kgrec.engine.graph import columns_from_tabular
+from kgrec.engine.data.graph import columns_from_tabular
+from kgrec.engine.evaluation.evaluate import run_evaluation
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
 SEEDS = (0, 1, 2)

@@ -16,10 +16,10 @@ import pytest
 import torch
 
 from kgrec.cli import main
-from kgrec.engine.histories import histories_from_columns
-from kgrec.engine.persist import GraphChangedError, load_active
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.neo4j.persist import GraphChangedError, load_active
 from kgrec.engine.pipeline import train_and_publish
-from kgrec.engine.config import TrainConfig
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 from conftest import wipe_database

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from kgrec.cypher import library
-from kgrec.engine.pull import pull_graph
-from kgrec.engine.writeback import ModelOutput, write_model
+from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.engine.neo4j.writeback import ModelOutput, write_model
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 
@@ -95,8 +95,8 @@ import sys
 sys.path.insert(0, {tests!r})
 from test_engine_writeback import fake_output
 from kgrec.config import open_driver
-from kgrec.engine.pull import pull_graph
-from kgrec.engine.writeback import write_model
+from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.engine.neo4j.writeback import write_model
 with open_driver() as driver:
     columns, _ = pull_graph(driver, {database!r})
     write_model(driver, {database!r}, columns, fake_output(columns, "v2", seed=2), batch_size=20, progress=False)

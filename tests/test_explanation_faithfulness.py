@@ -16,10 +16,10 @@ from __future__ import annotations
 import pytest
 
 from kgrec.cypher import library
-from kgrec.cypher.faithfulness import HistoryScorer, evaluate, leave_one_out_evidence, sample_users
-from kgrec.engine.persist import load_active
+from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate, leave_one_out_evidence, sample_users
+from kgrec.engine.neo4j.persist import load_active
 from kgrec.engine.pipeline import train_and_publish
-from kgrec.engine.config import TrainConfig
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 

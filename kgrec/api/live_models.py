@@ -17,8 +17,8 @@ from pathlib import Path
 import neo4j
 
 from kgrec.cypher import library
-from kgrec.engine.fold_in import FrozenModel, fold_in
-from kgrec.engine.persist import ModelNotAvailableError, load_frozen
+from kgrec.engine.fold_in import fold_in
+from kgrec.engine.neo4j.persist import FrozenModel, ModelNotAvailableError, load_frozen
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 // model_checkpoint — the active model's version and the file its trained weights were saved to
-// (kgrec.engine.persist.load_active rebuilds the model from it).
+// (kgrec.engine.neo4j.persist.load_active rebuilds the model from it).
 //
 // Returns: version, checkpoint (path, or null for a model published without one); no row before
 // the first training.

@@ -59,7 +59,7 @@ def _model_names() -> list[str]:
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
-    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.training.config import TrainConfig
 
     defaults = TrainConfig()
     parser.add_argument("--model", choices=_model_names(), default=defaults.model,
@@ -77,7 +77,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     import torch
 
-    from kgrec.engine.config import TrainConfig
+    from kgrec.engine.training.config import TrainConfig
 
     torch.set_num_threads(args.threads)
     return TrainConfig(model=args.model, epochs=args.epochs, dim=args.dim, seed=args.seed, device=args.device)
@@ -85,7 +85,7 @@ def _config(args: argparse.Namespace):
 
 def _pull():
     from kgrec.config import Neo4jSettings, open_driver
-    from kgrec.engine.pull import pull_graph
+    from kgrec.engine.neo4j.pull import pull_graph
 
     settings = Neo4jSettings.from_env()
     driver = open_driver(settings)
@@ -95,8 +95,8 @@ def _pull():
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from kgrec.engine.evaluate import format_table, run_evaluation
-    from kgrec.engine.graph import columns_from_tabular
+    from kgrec.engine.data.graph import columns_from_tabular
+    from kgrec.engine.evaluation.evaluate import format_table, run_evaluation
 
     config = _config(args)
     if args.explanations:
@@ -123,8 +123,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _eval_explanations(args: argparse.Namespace) -> int:
     from kgrec.config import Neo4jSettings, open_driver
-    from kgrec.cypher.faithfulness import HistoryScorer, evaluate_sample
-    from kgrec.engine.persist import load_active
+    from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate_sample
+    from kgrec.engine.neo4j.persist import load_active
 
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver:
@@ -184,7 +184,7 @@ def _export(args: argparse.Namespace) -> int:
     import sys
 
     from kgrec.config import Neo4jSettings, open_driver
-    from kgrec.engine.export import export_recommendations
+    from kgrec.engine.neo4j.export import export_recommendations
 
     settings = Neo4jSettings.from_env()
     with open_driver(settings) as driver, contextlib.ExitStack() as files:

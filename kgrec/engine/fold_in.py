@@ -4,7 +4,7 @@ A model that :attr:`~kgrec.engine.models.base.Recommender.folds_in` defines a us
 user's interactions only, so a user it was never trained on (a new user, or new interactions
 since the last ``kgrec train``) is scored exactly as a trained one: the same
 :meth:`~kgrec.engine.models.base.Recommender.score`, the same top-K rule and the same evidence
-ranking as the write-back (:mod:`kgrec.engine.output`), over the item ids the model was saved
+ranking as the write-back (:mod:`kgrec.engine.neo4j.output`), over the item ids the model was saved
 with. Nothing is trained and no other user or item is touched, so one user costs one scoring
 pass over the catalogue.
 
@@ -16,34 +16,15 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kgrec.engine.histories import history_of
-from kgrec.engine.models.base import Recommender
-from kgrec.engine.output import ranked, strongest_evidence
+from kgrec.engine.data.histories import history_of
+from kgrec.engine.neo4j.output import ranked, strongest_evidence
+from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
-
-
-@dataclass
-class FrozenModel:
-    """A saved model ready to fold users in.
-
-    Attributes:
-        version: the model version (``RECOMMENDED.model``).
-        model: the restored model.
-        item_ids: item id of each score column, as at training.
-    """
-
-    version: str
-    model: Recommender
-    item_ids: np.ndarray
-    index: dict[str, int] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}
 
 
 @dataclass

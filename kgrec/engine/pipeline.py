@@ -4,7 +4,7 @@ One function, :func:`train_and_publish`, is what ``kgrec train`` runs and what t
 (``kgrec demo``) calls, so the two can never drift apart.
 
 Example:
-    >>> from kgrec.engine.config import TrainConfig
+    >>> from kgrec.engine.training.config import TrainConfig
     >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(epochs=5))  # doctest: +SKIP
 """
 
@@ -18,17 +18,17 @@ from pathlib import Path
 
 import neo4j
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.evaluate import validation_ndcg
-from kgrec.engine.graph import INTERACTION_KEY
-from kgrec.engine.histories import histories_from_columns
+from kgrec.engine.data.graph import INTERACTION_KEY
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.data.split import temporal_split
+from kgrec.engine.evaluation.evaluate import validation_ndcg
 from kgrec.engine.models.base import FitData, create
-from kgrec.engine.output import model_output
-from kgrec.engine.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
-from kgrec.engine.pull import PullStats, pull_graph
-from kgrec.engine.split import temporal_split
-from kgrec.engine.train import seed_everything
-from kgrec.engine.writeback import WriteStats, write_model
+from kgrec.engine.neo4j.output import model_output
+from kgrec.engine.neo4j.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
+from kgrec.engine.neo4j.pull import PullStats, pull_graph
+from kgrec.engine.neo4j.writeback import WriteStats, write_model
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.training.train import seed_everything
 from kgrec.errors import KgrecError
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     hyper-parameters or stops training, as in ``kgrec eval``); closed-form parts are then refitted
     on every interaction, and the published model scores users from *all* their interactions. The
     trained model is saved to ``$KGREC_HOME/models/<version>.pt`` before the write-back, which
-    switches the active model atomically (:func:`~kgrec.engine.writeback.write_model`).
+    switches the active model atomically (:func:`~kgrec.engine.neo4j.writeback.write_model`).
 
     Args:
         driver: an open driver.

@@ -23,10 +23,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import EdgeKey, GraphColumns
-from kgrec.engine.histories import Histories
-from kgrec.engine.split import interaction_matrix
+from kgrec.engine.data.graph import EdgeKey, GraphColumns
+from kgrec.engine.data.histories import Histories
+from kgrec.engine.data.split import interaction_matrix
+from kgrec.engine.training.config import TrainConfig
 
 
 @dataclass
@@ -42,7 +42,7 @@ class FitData:
             validation); a closed-form model refits on it once its hyper-parameter is chosen on
             ``validate``. None: same as ``columns``.
         checkpoint_dir, resume: per-epoch checkpoints of models trained by gradient
-            (:func:`kgrec.engine.train.fit`), and whether to continue from the last one.
+            (:func:`kgrec.engine.training.train.fit`), and whether to continue from the last one.
     """
 
     columns: GraphColumns

@@ -10,11 +10,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, GraphColumns
-from kgrec.engine.histories import Histories, histories_from_columns
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.data.histories import Histories, histories_from_columns
+from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.models.base import FitData, Recommender
 from kgrec.engine.models.ease import ease_weights
-from kgrec.engine.split import interaction_matrix, temporal_split
 from kgrec.graph_schema import ITEM, USER
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine.histories import Histories
+from kgrec.engine.data.histories import Histories
 from kgrec.engine.models.base import FitData, Recommender, closed_form_fit
 
 #: neighbourhood sizes tried on the validation split

@@ -11,13 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, FlatGraph, GraphColumns, flatten
-from kgrec.engine.histories import Histories
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, FlatGraph, GraphColumns, flatten
+from kgrec.engine.data.histories import Histories
+from kgrec.engine.data.sampling import NeighborSampler
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.sampling import NeighborSampler
-from kgrec.engine.train import fit
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.training.train import fit
 from kgrec.graph_schema import ITEM, USER
 
 
@@ -82,7 +82,7 @@ class KGAT(torch.nn.Module):
             edge_type: relation id per edge.
             degree: each node's incoming edges in the whole graph (not only the sampled ones).
             num_sampled_nodes, num_sampled_edges: for a sampled subgraph in hop order, its nodes
-                per hop (seeds first) and edges per hop (:class:`~kgrec.engine.sampling.Subgraph`).
+                per hop (seeds first) and edges per hop (:class:`~kgrec.engine.data.sampling.Subgraph`).
                 Each layer then runs only on the hops that can still reach the seeds (as PyG's
                 ``trim_to_layer``) and only the seeds' rows are returned: the same values without
                 the work for the rest (over a third of a batch's edge work with 3 layers).
@@ -267,7 +267,7 @@ class KGATTask:
 
 class KGATRecommender(Recommender):
     """:class:`KGAT` behind the recommender interface: BPR training with early stopping
-    (:func:`kgrec.engine.train.fit`), users scored from their histories by :class:`FrozenKGAT`."""
+    (:func:`kgrec.engine.training.train.fit`), users scored from their histories by :class:`FrozenKGAT`."""
 
     name = "kgat"
     has_attention = True

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns
-from kgrec.engine.histories import Histories
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
+from kgrec.engine.data.histories import Histories
 from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.train import fit
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.training.train import fit
 from kgrec.graph_schema import ITEM, USER
 
 #: settings that differ from :class:`TrainConfig`'s defaults: LightGCN's best on the 2,000-user

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from kgrec.engine.histories import Histories
+from kgrec.engine.data.histories import Histories
+from kgrec.engine.data.split import interaction_matrix
 from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.split import interaction_matrix
 
 
 class Popularity(Recommender):

@@ -4,7 +4,7 @@ Neo4j holds what a model *produced* (embeddings, attention, RECOMMENDED edges); 
 edited history — the explanation faithfulness tests (deletion, PN@K, PS@K) — needs the model
 *itself*. ``kgrec train`` therefore saves every published model to
 ``$KGREC_HOME/models/<version>.pt`` (the model's name and :meth:`state
-<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.config.TrainConfig`,
+<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.training.config.TrainConfig`,
 the graph's fingerprint; tensors and plain values only, read back with
 ``torch.load(weights_only=True)``, so a file cannot run code) and records that path on the ``:Model`` node as ``checkpoint``, written
 before the atomic flip like every other property of the model.
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import neo4j
@@ -32,16 +33,34 @@ import numpy as np
 import torch
 
 from kgrec import cypher
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.fold_in import FrozenModel
-from kgrec.engine.graph import GraphColumns
+from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create
-from kgrec.engine.pull import pull_graph
+from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM
 from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FrozenModel:
+    """A saved model ready to fold users in.
+
+    Attributes:
+        version: the model version (``RECOMMENDED.model``).
+        model: the restored model.
+        item_ids: item id of each score column, as at training.
+    """
+
+    version: str
+    model: Recommender
+    item_ids: np.ndarray
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}
 
 
 class ModelNotAvailableError(KgrecError, LookupError):
@@ -169,10 +188,10 @@ def load_active(driver: neo4j.Driver, database: str,
         ``(model, columns, version)``:
 
         - ``model`` — the :class:`~kgrec.engine.models.base.Recommender`: ``model.score(histories)``
-          scores every item for users given as :class:`~kgrec.engine.histories.Histories`
+          scores every item for users given as :class:`~kgrec.engine.data.histories.Histories`
           (edited or not). With a user's full history it reproduces the scores stored on its
           ``RECOMMENDED`` edges (when no interaction was added since training).
-        - ``columns`` — the pulled :class:`~kgrec.engine.graph.GraphColumns`, the index space of
+        - ``columns`` — the pulled :class:`~kgrec.engine.data.graph.GraphColumns`, the index space of
           ``frozen``: ``columns.node_ids[label][i]`` is the id of index ``i`` (sorted ids),
           ``columns.index_of(label, ids)`` the reverse; interactions are
           ``columns.edges[INTERACTION_KEY]`` (user indices, item indices).

@@ -14,8 +14,8 @@ each record and decoding a string costs far more than an integer, so:
   the server's scan and the client's decoding overlap.
 
 The node id <-> index maps are the sorted ids per label, exactly as
-:func:`~kgrec.engine.graph.columns_from_tabular` builds them, so a graph gives the same
-columns whether it comes from tables or from Neo4j. Internal ids (:mod:`kgrec.engine.node_ids`)
+:func:`~kgrec.engine.data.graph.columns_from_tabular` builds them, so a graph gives the same
+columns whether it comes from tables or from Neo4j. Internal ids (:mod:`kgrec.engine.neo4j.node_ids`)
 only live within one pull; a pull that races with writes can miss or drop what changed
 meanwhile, as any multi-query read of Neo4j can.
 """
@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
-from kgrec.engine import node_ids
-from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.neo4j import node_ids
 from kgrec.graph_schema import INTERACTED, ITEM, USER
 
 log = logging.getLogger(__name__)

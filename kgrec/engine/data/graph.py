@@ -2,7 +2,7 @@
 
 Two producers feed the same builder: :func:`columns_from_tabular` (a
 :class:`~kgrec.graph_schema.TabularGraph`, e.g. the synthetic sample) and the Neo4j pull
-(:mod:`kgrec.engine.pull`). Both hand over :class:`GraphColumns`: node ids per label and, per
+(:mod:`kgrec.engine.neo4j.pull`). Both hand over :class:`GraphColumns`: node ids per label and, per
 relationship type, integer index arrays — never a Python object per relationship.
 
 Node ids are sorted per label, so the id <-> index maps are a function of the graph's content

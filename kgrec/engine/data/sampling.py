@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kgrec.engine.graph import FlatGraph
+from kgrec.engine.data.graph import FlatGraph
 
 
 class TripleSampler:

@@ -1,7 +1,7 @@
 """Offline evaluation of every registered model on one temporal split.
 
 Protocol (the same for every method): the per-user temporal split of
-:mod:`kgrec.engine.split`. Each model is fitted on train, with the validation split to choose
+:mod:`kgrec.engine.data.split`. Each model is fitted on train, with the validation split to choose
 hyper-parameters or stop early (:class:`~kgrec.engine.models.base.FitData`); closed-form models
 then refit on train + validation. All are then asked to rank every item the user has not
 interacted with in train + validation, against the test interactions, with train + validation
@@ -16,14 +16,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import GraphColumns
-from kgrec.engine.histories import histories_from_columns
-from kgrec.engine.metrics import evaluate, list_quality
+from kgrec.engine.data.graph import GraphColumns
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.data.split import Split, temporal_split
+from kgrec.engine.evaluation.metrics import evaluate, list_quality
 from kgrec.engine.models import EVALUATED
 from kgrec.engine.models.base import FitData, Recommender, create
-from kgrec.engine.split import Split, temporal_split
-from kgrec.engine.train import seed_everything
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.training.train import seed_everything
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from kgrec.engine.config import TrainConfig
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns
-from kgrec.engine.sampling import TripleSampler
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
+from kgrec.engine.data.sampling import TripleSampler
+from kgrec.engine.training.config import TrainConfig
 from kgrec.graph_schema import ITEM
 
 log = logging.getLogger(__name__)

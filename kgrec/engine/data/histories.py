@@ -8,7 +8,7 @@ training, evaluation, explanations (edited histories) and write-back, so no mode
 way of being asked for scores.
 
 Without timestamps, the timeline is the order the interactions come in (the temporal split
-does the same, see :mod:`kgrec.engine.split`).
+does the same, see :mod:`kgrec.engine.data.split`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 from kgrec.graph_schema import ITEM, USER
 
 

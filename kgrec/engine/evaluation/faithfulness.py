@@ -36,6 +36,10 @@ import numpy as np
 
 from kgrec import cypher
 from kgrec.cypher import library
+from kgrec.engine.data.graph import GraphColumns
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.models.base import Recommender
+from kgrec.graph_schema import ITEM, USER
 
 
 class FrozenScorer(Protocol):
@@ -49,16 +53,14 @@ class FrozenScorer(Protocol):
 
 class HistoryScorer:
     """:class:`FrozenScorer` over a fitted recommender (such as
-    :func:`kgrec.engine.persist.load_active`'s) and the graph it scores: an edited history keeps
+    :func:`kgrec.engine.neo4j.persist.load_active`'s) and the graph it scores: an edited history keeps
     each remaining interaction's place in the user's timeline and its rating."""
 
-    def __init__(self, model, columns):
-        from kgrec.engine.histories import histories_from_columns
-
+    def __init__(self, model: Recommender, columns: GraphColumns) -> None:
         self._model = model
-        self.item_ids = list(columns.node_ids["Item"])
+        self.item_ids = list(columns.node_ids[ITEM])
         self._items = {item: i for i, item in enumerate(self.item_ids)}
-        self._users = {user: i for i, user in enumerate(columns.node_ids["User"])}
+        self._users = {user: i for i, user in enumerate(columns.node_ids[USER])}
         self._histories = histories_from_columns(columns)
 
     def score_items(self, user_id: str, history: Sequence[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ before the flip leaves the previous model serving; its leftovers are removed by 
 After the flip, the retired model's edges, node and slot properties are removed.
 
 **One publish at a time.** All of this runs under the database's publish lock
-(:mod:`kgrec.engine.publish_lock`), and the flip checks first that the slot holds everything that
+(:mod:`kgrec.engine.neo4j.publish_lock`), and the flip checks first that the slot holds everything that
 was written: two runs at once once wrote into the same slot, and the loser's cleanup removed
 the winner's attention from the served model.
 
@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
-from kgrec.engine import node_ids
-from kgrec.engine.graph import INTERACTION_KEY, EdgeKey, GraphColumns
-from kgrec.engine.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.neo4j import node_ids
+from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
@@ -65,7 +65,7 @@ class ModelOutput:
             first; -1 pads a shorter list.
         top_scores: (users, K) the matching scores.
         params, metrics: JSON-serialisable provenance stored on the ``:Model`` node.
-        checkpoint: path of the saved model (:mod:`kgrec.engine.persist`), stored on the
+        checkpoint: path of the saved model (:mod:`kgrec.engine.neo4j.persist`), stored on the
             ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
             its own weights.
         evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
@@ -198,7 +198,7 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
     """Write ``output`` into the free slot, then make it the active model (see the module doc).
 
     Everything from the choice of the slot to the cleanup after the switch happens under the
-    database's :class:`~kgrec.engine.publish_lock.PublishLock`: a second publish waits for the
+    database's :class:`~kgrec.engine.neo4j.publish_lock.PublishLock`: a second publish waits for the
     first (and then publishes its own model), so two runs never share a slot. Before the switch,
     the slot's embeddings and attention and the version's RECOMMENDED edges are counted in the
     database and must equal what was written.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from kgrec.engine.graph import INTERACTION_KEY, GraphColumns
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 
 
 @dataclass

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from kgrec.engine.graph import GraphColumns
-from kgrec.engine.histories import Histories
-from kgrec.engine.metrics import top_k
+from kgrec.engine.data.graph import GraphColumns
+from kgrec.engine.data.histories import Histories
+from kgrec.engine.evaluation.metrics import top_k
 from kgrec.engine.models.base import Recommender
-from kgrec.engine.writeback import ModelOutput
+from kgrec.engine.neo4j.writeback import ModelOutput
 
 #: evidence interactions kept per recommendation
 EVIDENCE = 10
