@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench_api import _free_port, _percentiles, _start_server
+from bench_api import _free_port, _percentiles, _start_server, run_workers
 from recording import print_and_record
 
 API_KEY = "bench-live-key"
@@ -60,13 +60,7 @@ def _pairs(base: str, users: list[str], items: list[str], pairs: int, concurrenc
                     errors += posted.status_code != 200 or got.status_code != 200
                     not_live += not (body.get("strategy") == "model" and body.get("live"))
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = run_workers(worker, concurrency)
     return {"query": query, "pairs": pairs, "concurrency": concurrency, "new_user_share": new_share,
             "errors": errors, "not_live_model_lists": not_live, "pairs_per_s": round(pairs / wall, 1),
             **{f"{part}_{key}": value for part, ms in timings.items() for key, value in _percentiles(ms).items()}}
