@@ -90,6 +90,17 @@ def test_a_new_users_first_interactions_give_model_recommendations_with_explanat
     assert [i["item_id"] for i in again["items"]] == [i["item_id"] for i in body["items"]]
 
 
+def test_an_explanation_request_folds_a_changed_user_in_first(trained, client):
+    driver, database, version, _ = trained
+    popular = _popular(driver, database, 4)
+    _rate(client, "explainer", popular[:3])
+    body = client.get(f"/v1/users/explainer/recommendations/{popular[3]}/explanation").json()
+    stored = library.recommendations(driver, database, "explainer", k=100)
+    assert stored and all(r.live and r.model == version for r in stored)
+    assert body["in_top_k"] == (popular[3] in [r.item_id for r in stored])
+    assert body["paths"] and all(path["nodes"][1]["id"] in popular[:3] for path in body["paths"])
+
+
 def test_new_interactions_change_an_existing_users_list(trained, client):
     before = client.get("/v1/users/u1/recommendations", params={"k": 10}).json()
     assert before["strategy"] == "model" and before["live"] is False  # the list the training wrote
