@@ -94,7 +94,7 @@ def test_attention_learns_to_favour_recent_interactions(columns, attention):
 
 def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp_path):
     model, _ = attention
-    path = save_model(tmp_path / "m.pt", model, columns.fingerprint(), "v1")
+    path = save_model(tmp_path / "m.pt", model, columns, "v1")
     loaded = load_model(path, columns, models_root=tmp_path)
     histories = histories_from_columns(columns, users=np.arange(10))
     assert torch.allclose(loaded.score(histories), model.score(histories))
@@ -105,7 +105,7 @@ def test_a_checkpoint_outside_the_models_folder_is_refused(columns, attention, t
     from kgrec.engine.neo4j.persist import ModelNotAvailableError
 
     model, _ = attention
-    path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns.fingerprint(), "v1")
+    path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns, "v1")
     with pytest.raises(ModelNotAvailableError, match="outside the models folder"):
         load_model(path, columns, models_root=tmp_path / "models")
 

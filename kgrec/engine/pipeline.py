@@ -119,7 +119,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
                           metrics=metrics)
     model_dir = model_dir or models_dir()
-    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns.fingerprint(), output.version)
+    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
     output.checkpoint = str(checkpoint)
     seconds["output"] = time.monotonic() - started
 
