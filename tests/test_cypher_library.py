@@ -102,10 +102,10 @@ def test_fallback_prefers_the_users_categories_and_skips_seen_items(movie_graph)
     assert [r.rank for r in unknown] == [1, 2]
 
 
-def test_live_recommendations_and_similar_items_use_the_vector_index(movie_graph):
+def test_embedding_recommendations_and_similar_items_use_the_vector_index(movie_graph):
     driver, database = movie_graph
     driver.execute_query("MATCH (u:User {id: 'u3'}) SET u.embedding = [1.0, 0.2, 0.1, 0.0]", database_=database)
-    live = library.live_recommendations(driver, database, "u3", k=2)
+    live = library.embedding_recommendations(driver, database, "u3", k=2)
     assert [r.item_id for r in live] == ["br", "dune"]  # nearest unseen (Alien is seen)
     similar = library.similar_items(driver, database, "alien", k=2)
     assert [s.item_id for s in similar] == ["br", "dune"]
@@ -129,6 +129,7 @@ def test_record_interactions_is_all_or_nothing(movie_graph):
 def test_active_model_and_existence(movie_graph):
     model = library.active_model(*movie_graph)
     assert model.version == "v2" and model.params == {"dim": 4} and model.metrics == {"ndcg@20": 0.5}
+    assert (model.embedding_property, model.item_index) == ("embedding", "item_embedding")
     assert library.user_exists(*movie_graph, "u1") and not library.user_exists(*movie_graph, "zz")
     assert library.item_exists(*movie_graph, "dune") and not library.item_exists(*movie_graph, "zz")
 

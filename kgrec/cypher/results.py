@@ -59,7 +59,21 @@ class Recommendation(BaseModel):
     score: float
     rank: int
     model: str | None = Field(None, description="version of the model that produced it")
+    live: bool = Field(False, description="computed from the user's interactions since the model was trained "
+                                          "(folded in by the frozen model), not by the training's write-back")
     explanations: list[ExplanationPath] | None = None
+
+
+class RecommendationState(BaseModel):
+    """Whether a user's stored list is current, and what to fold the user in from if not."""
+
+    user_exists: bool
+    version: str | None = Field(description="the active model, null before the first training")
+    checkpoint: str | None = Field(description="the active model's saved file, null if it has none")
+    embedding_property: str | None = Field(description="the active model's slot property for embeddings")
+    current: bool = Field(description="the stored list was computed by the active model from every "
+                                      "interaction the user has now")
+    history: list[dict] = Field(description="the user's interactions ({item_id, rating, ts}) when not current")
 
 
 class SimilarItem(BaseModel):
@@ -74,3 +88,15 @@ class ModelInfo(BaseModel):
     trained_at: str | None = None
     params: dict | None = None
     metrics: dict | None = None
+
+
+class ActiveModel(ModelInfo):
+    """The active model as the engine needs it: its provenance (:class:`ModelInfo`, all that the
+    API serves: the checkpoint is a path on the machine that trained it) and where its data lives."""
+
+    checkpoint: str | None = Field(None, description="the saved model's file, or null if published without one")
+    slot: str | None = Field(None, description="the property slot holding its embeddings and attention, 'a' or 'b'")
+    embedding_property: str | None = None
+    attention_property: str | None = None
+    item_index: str | None = Field(None, description="vector index over the items' embeddings")
+    user_index: str | None = Field(None, description="vector index over the users' embeddings")
