@@ -117,15 +117,20 @@ def _load(base: str, users: list[str], query: str, requests: int, concurrency: i
                     latencies.append(elapsed)
                     errors += response.status_code != 200
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = run_workers(lambda _: worker(), concurrency)
     return {"query": query, "requests": requests, "concurrency": concurrency, "errors": errors,
             "requests_per_s": round(requests / wall, 1), **_percentiles(latencies)}
+
+
+def run_workers(worker: Callable[[int], None], concurrency: int) -> float:
+    """Run ``worker(0)`` ... ``worker(concurrency - 1)`` in threads at once; the wall seconds."""
+    threads = [threading.Thread(target=worker, args=(number,)) for number in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def _timed(fn: Callable[[], object], repeat: int) -> list[float]:

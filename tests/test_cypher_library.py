@@ -102,10 +102,10 @@ def test_fallback_prefers_the_users_categories_and_skips_seen_items(movie_graph)
     assert [r.rank for r in unknown] == [1, 2]
 
 
-def test_live_recommendations_and_similar_items_use_the_vector_index(movie_graph):
+def test_embedding_recommendations_and_similar_items_use_the_vector_index(movie_graph):
     driver, database = movie_graph
     driver.execute_query("MATCH (u:User {id: 'u3'}) SET u.embedding = [1.0, 0.2, 0.1, 0.0]", database_=database)
-    live = library.live_recommendations(driver, database, "u3", k=2)
+    live = library.embedding_recommendations(driver, database, "u3", k=2)
     assert [r.item_id for r in live] == ["br", "dune"]  # nearest unseen (Alien is seen)
     similar = library.similar_items(driver, database, "alien", k=2)
     assert [s.item_id for s in similar] == ["br", "dune"]

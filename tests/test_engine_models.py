@@ -99,7 +99,7 @@ def test_attention_learns_to_favour_recent_interactions(columns, attention):
 
 def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp_path):
     model, _ = attention
-    path = save_model(tmp_path / "m.pt", model, columns.fingerprint(), "v1")
+    path = save_model(tmp_path / "m.pt", model, columns, "v1")
     loaded = load_model(path, columns, models_root=tmp_path)
     histories = histories_from_columns(columns, users=np.arange(10))
     assert torch.allclose(loaded.score(histories), model.score(histories))
@@ -110,7 +110,7 @@ def test_a_checkpoint_outside_the_models_folder_is_refused(columns, attention, t
     from kgrec.engine.neo4j.persist import ModelNotAvailableError
 
     model, _ = attention
-    path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns.fingerprint(), "v1")
+    path = save_model(tmp_path / "elsewhere" / "m.pt", model, columns, "v1")
     with pytest.raises(ModelNotAvailableError, match="outside the models folder"):
         load_model(path, columns, models_root=tmp_path / "models")
 
@@ -183,7 +183,7 @@ def _dense_scores(model, histories: Histories, theta: torch.Tensor, columns: tor
     dense = torch.zeros(len(histories), n_items).index_put(
         (torch.from_numpy(histories.row_of()), torch.from_numpy(histories.items)), alpha, accumulate=True)
     scores = dense @ model.weights[:, columns]
-    for gamma, (items, entities, item_norm, entity_degree) in zip(theta[5:].exp(), model._links):
+    for gamma, (items, entities, item_norm, entity_degree, _) in zip(theta[5:].exp(), model._links):
         links = np.zeros((n_items, len(entity_degree)), np.float32)
         links[items, entities] = 1.0
         left = torch.from_numpy(links * item_norm[:, None] / np.maximum(entity_degree, 1.0)[None, :])

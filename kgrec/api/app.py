@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -11,6 +12,7 @@ from fastapi import Depends, FastAPI
 from kgrec.api.deps import require_read_key
 from kgrec.api.errors import install_error_handlers
 from kgrec.api.limits import BodySizeLimit
+from kgrec.api.live_models import LiveModels
 from kgrec.api.metrics import Metrics, RequestMetrics
 from kgrec.api.neo4j_calls import open_api_driver
 from kgrec.api.routes import health, metrics, read_router, write_router
@@ -18,8 +20,10 @@ from kgrec.api.settings import ApiSettings
 
 DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
 
-Recommendations are the active model's materialised `RECOMMENDED` edges; explanations are
-paths in the graph ranked by the model's attention. Errors are always
+Recommendations are the active model's materialised `RECOMMENDED` edges; a user with new
+interactions since the last training is folded in by the frozen model on the next request
+(`live: true`), and the list is written through to Neo4j. Explanations are paths in the graph
+ranked by the model's evidence. Errors are always
 `{"error": {"code", "message", "details"}}`. Writes need `X-API-Key` (`KGREC_API_KEY`);
 reads need it only when `KGREC_READ_API_KEY` is set.
 """
@@ -38,6 +42,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # Opening a driver does not connect, so the service starts (and /healthz answers) even
         # while Neo4j is down; /readyz tells when it can serve.
         app.state.driver = open_api_driver(settings)
+        threading.Thread(target=app.state.live_models.warm_up, args=(app.state.driver, settings.neo4j.database),
+                         name="kgrec-model-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -46,6 +52,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
+    app.state.live_models = LiveModels()
     install_error_handlers(app)
     # Added last = outermost: the body limit answers before anything reads the body, and the
     # metrics see every answer, the limit's 413 included.

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
 from kgrec.api.errors import ApiError
+from kgrec.api.live_models import LiveModels
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.settings import ApiSettings
 
@@ -36,6 +37,13 @@ def get_neo4j(request: Request, settings: SettingsDep) -> Neo4jCalls:
 
 
 Neo4jDep = Annotated[Neo4jCalls, Depends(get_neo4j)]
+
+
+def get_live_models(request: Request) -> LiveModels:
+    return request.app.state.live_models
+
+
+LiveModelsDep = Annotated[LiveModels, Depends(get_live_models)]
 ApiKey = Annotated[str | None, Security(_api_key_header)]
 
 

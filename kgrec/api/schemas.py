@@ -118,10 +118,13 @@ class PublicRecommendation(BaseModel):
 class RecommendationList(BaseModel):
     user_id: str
     strategy: Literal["model", "fallback"] = Field(
-        description="model: the active model's materialised top-K; fallback: the user has none yet "
-                    "(new, or added after the last training), so popular items in their categories, "
+        description="model: the active model's top-K; fallback: the model knows none of the items the user "
+                    "interacted with (or there is no model yet), so popular items in their categories, "
                     "then overall popularity, excluding items they have seen")
     model: str | None = Field(description="version of the model that produced the items; null for fallback")
+    live: bool = Field(description="true when the list was computed from the user's interactions since the "
+                                   "model was trained (the frozen model folded the user in, no retraining); "
+                                   "false for the list the training wrote, and for fallback")
     items: list[PublicRecommendation]
 
 

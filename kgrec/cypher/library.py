@@ -17,7 +17,7 @@ import neo4j
 
 from kgrec import cypher
 from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRelationship,
-                                  Recommendation, SimilarItem)
+                                  Recommendation, RecommendationState, SimilarItem)
 from kgrec.cypher.sentences import sentence
 from kgrec.errors import KgrecError
 from kgrec.progress import progress_bar
@@ -113,7 +113,7 @@ def valid_evidence(driver: neo4j.Driver, database: str, user_id: str, item_id: s
 
 def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) -> list[Recommendation]:
     return [Recommendation(item_id=r["item_id"], title=r["title"], score=r["score"], rank=r["rank"],
-                           model=r.get("model", model)) for r in records]
+                           model=r.get("model", model), live=r.get("live", False)) for r in records]
 
 
 def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0, *,
@@ -139,6 +139,35 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
+
+
+def active_checkpoint(driver: neo4j.Driver, database: str) -> tuple[str, str | None] | None:
+    """The active model's version and checkpoint path (None before the first training)."""
+    records = _read(driver, database, "model_checkpoint")
+    return (records[0]["version"], records[0]["checkpoint"]) if records else None
+
+
+def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, *,
+                         timeout: float | None = None) -> RecommendationState:
+    """Whether the user's stored list is current for the active model; if not, the user's
+    interactions to fold the user in from (see ``recommendation_state.cypher``)."""
+    return RecommendationState(**_read(driver, database, "recommendation_state", timeout_=timeout,
+                                       user_id=user_id)[0].data())
+
+
+def store_live_recommendations(driver: neo4j.Driver, database: str, user_id: str, live: Any, property_: str, *,
+                               timeout: float | None = None) -> list[Recommendation] | None:
+    """Write through a list computed live (a :class:`kgrec.engine.fold_in.LiveList`): the user's
+    RECOMMENDED edges of that model, their embedding in ``property_`` and the marks that make it
+    current. Returns the stored list, or None when ``live.version`` is no longer the active
+    model (nothing is written then)."""
+    records, _, _ = driver.execute_query(
+        neo4j.Query(cypher.load("store_live_recommendations"), timeout=timeout), database_=database,
+        user_id=user_id, version=live.version, items=live.items, scores=live.scores, evidence=live.evidence,
+        weights=live.evidence_weights, embedding=live.embedding, property=property_, history=live.history)
+    if not records:
+        return None
+    return [Recommendation(**row, model=live.version, live=True) for row in records[0]["stored"]]
 
 
 def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3,
@@ -181,10 +210,10 @@ def recommendation_for(driver: neo4j.Driver, database: str, user_id: str, item_i
     return found[0] if found else None
 
 
-def live_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
+def embedding_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,
                          timeout: float | None = None) -> list[Recommendation]:
     """Nearest unseen items to the user's embedding (vector index); [] if the user has none."""
-    return _recommendations(_read(driver, database, "live_recommendations", timeout_=timeout, user_id=user_id, k=k))
+    return _recommendations(_read(driver, database, "embedding_recommendations", timeout_=timeout, user_id=user_id, k=k))
 
 
 def fallback_recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, *,

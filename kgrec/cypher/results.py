@@ -59,7 +59,21 @@ class Recommendation(BaseModel):
     score: float
     rank: int
     model: str | None = Field(None, description="version of the model that produced it")
+    live: bool = Field(False, description="computed from the user's interactions since the model was trained "
+                                          "(folded in by the frozen model), not by the training's write-back")
     explanations: list[ExplanationPath] | None = None
+
+
+class RecommendationState(BaseModel):
+    """Whether a user's stored list is current, and what to fold the user in from if not."""
+
+    user_exists: bool
+    version: str | None = Field(description="the active model, null before the first training")
+    checkpoint: str | None = Field(description="the active model's saved file, null if it has none")
+    embedding_property: str | None = Field(description="the active model's slot property for embeddings")
+    current: bool = Field(description="the stored list was computed by the active model from every "
+                                      "interaction the user has now")
+    history: list[dict] = Field(description="the user's interactions ({item_id, rating, ts}) when not current")
 
 
 class SimilarItem(BaseModel):

@@ -7,10 +7,13 @@
 // Parameters:
 //   $rows     list of {user, items (list of ids, best first), scores (list<float>),
 //                      evidence (per item: the user's item ids that contribute most, strongest first; may be []),
-//                      weights (per item: their contributions to the score)}
+//                      weights (per item: their contributions to the score),
+//                      history (how many interactions of the user the list is computed from)}
 //   $version  string  the model version the edges belong to
 UNWIND $rows AS row
 MATCH (u:User {id: row.user})
+SET u.recommended_by = $version, u.recommended_history = row.history
+WITH u, row
 UNWIND range(0, size(row.items) - 1) AS k
 MATCH (i:Item {id: row.items[k]})
 CREATE (u)-[rec:RECOMMENDED {model: $version, rank: k + 1, score: row.scores[k]}]->(i)

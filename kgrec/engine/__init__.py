@@ -10,6 +10,8 @@
 - :mod:`~kgrec.engine.neo4j`: everything that reads or writes the database: pull, write-back
   and its lock, saved models and the active one, the CSV export;
 - :mod:`~kgrec.engine.pipeline`: train and publish, the one path through all of the above;
+- :mod:`~kgrec.engine.fold_in`: one user's list from their current interactions with a saved
+  model, without retraining (what the API serves after new interactions);
 - :mod:`~kgrec.engine.commands`: the ``kgrec train / eval / recommend / export-recommendations``
   commands.
 

@@ -126,7 +126,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
 
     started = time.monotonic()
     model_dir = model_dir or models_dir()
-    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns.fingerprint(), output.version)
+    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
     output.checkpoint = str(checkpoint)
     seconds["save"] = time.monotonic() - started
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Path, Query
 
-from kgrec.api.deps import Neo4jDep
+from kgrec.api.deps import LiveModelsDep, Neo4jDep
+from kgrec.api.live_models import LiveModels
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExplanationPath,
                                PublicRecommendation, RecommendationList)
 from kgrec.cypher import library
+from kgrec.cypher.results import Recommendation
+from kgrec.engine.fold_in import fold_in
+
+#: items a live list stores (as many as a training's write-back), more when a request asks for more
+LIVE_K = 20
 
 router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendations"],
                    responses=error_responses(401, 403, 404, 422, 503))
@@ -19,34 +26,59 @@ router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendat
 UserId = Annotated[NodeId, Path(description="the user's id")]
 
 
-async def _require_user(neo4j: Neo4jCalls, user_id: str) -> None:
-    if not await neo4j.run(library.user_exists, user_id):
+async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_id: str,
+                              k: int) -> list[Recommendation] | None:
+    """When the user has interactions their stored list was not computed from, compute their
+    top-``k`` now with the frozen active model and write it through; returns that list, or None
+    when the stored list stands (current, no model that folds users in, no known item, or
+    another model became active meanwhile: its own stored list is read then).
+
+    Raises:
+        ApiError: 404 ``unknown_user``.
+    """
+    state = await neo4j.run(library.recommendation_state, user_id)
+    if not state.user_exists:
         raise ApiError(404, "unknown_user", f"no user with id {user_id!r}")
+    if state.current or not state.version or not state.history:
+        return None
+    frozen = await anyio.to_thread.run_sync(live_models.get, state.version, state.checkpoint)
+    live = frozen and await anyio.to_thread.run_sync(fold_in, frozen, state.history, k)
+    if not live:
+        return None
+    return await neo4j.run(library.store_live_recommendations, user_id, live, state.embedding_property)
 
 
 @router.get("", response_model=RecommendationList)
 async def list_recommendations(
-    user_id: UserId, neo4j: Neo4jDep,
+    user_id: UserId, neo4j: Neo4jDep, live_models: LiveModelsDep,
     k: Annotated[int, Query(ge=1, le=MAX_K, description="how many items")] = 10,
     explain: Annotated[bool, Query(description="attach explanation paths to each item (model strategy "
                                                "only: fallback items are popularity picks)")] = False,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="paths per item when explain=true")] = 3,
 ) -> RecommendationList:
-    """The user's top-``k`` from the active model, best first; a fallback when they have none."""
-    # The common case costs one query: a user with recommendations evidently exists.
-    recs = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
-    if recs:
-        return RecommendationList(user_id=user_id, strategy="model", model=recs[0].model,
-                                  items=[PublicRecommendation.from_recommendation(r) for r in recs])
-    await _require_user(neo4j, user_id)
+    """The user's top-``k`` from the active model, best first.
+
+    When the user has interactions the stored list was not computed from (a new user, or new
+    interactions since the last training), the list is computed now from the user's current
+    interactions with the frozen active model, written through to Neo4j (so Cypher and Neo4j
+    Browser show the same list) and served with ``live: true``. Users with no interaction with
+    an item the model knows get the popularity fallback.
+    """
+    stored = await _fold_in_if_changed(neo4j, live_models, user_id, max(k, LIVE_K))
+    if stored is None or explain:
+        stored = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
+    if stored:
+        return RecommendationList(user_id=user_id, strategy="model", model=stored[0].model, live=stored[0].live,
+                                  items=[PublicRecommendation.from_recommendation(r) for r in stored[:k]])
     fallback = await neo4j.run(library.fallback_recommendations, user_id, k)
-    return RecommendationList(user_id=user_id, strategy="fallback", model=None,
+    return RecommendationList(user_id=user_id, strategy="fallback", model=None, live=False,
                               items=[PublicRecommendation.from_recommendation(r) for r in fallback])
 
 
 @router.get("/{item_id}/explanation", response_model=Explanation)
 async def explain_item(
     user_id: UserId, item_id: Annotated[NodeId, Path(description="the item's id")], neo4j: Neo4jDep,
+    live_models: LiveModelsDep,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="how many paths")] = 5,
 ) -> Explanation:
     """Why ``item_id`` is (or would be) recommended to the user: the graph paths linking them,
@@ -54,9 +86,9 @@ async def explain_item(
 
     Works for any item, recommended or not; ``in_top_k`` says which.
     """
+    await _fold_in_if_changed(neo4j, live_models, user_id, LIVE_K)
     rec = await neo4j.run(library.recommendation_for, user_id, item_id)
     if rec is None:
-        await _require_user(neo4j, user_id)
         if not await neo4j.run(library.item_exists, item_id):
             raise ApiError(404, "unknown_item", f"no item with id {item_id!r}")
     found = await neo4j.run(library.explanation_paths, user_id, item_id, paths)

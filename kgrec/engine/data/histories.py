@@ -92,18 +92,33 @@ def histories_from_columns(columns: GraphColumns, mask: np.ndarray | None = None
     attrs = columns.edge_attrs.get(INTERACTION_KEY, {})
     n = len(user_idx)
     mask = np.ones(n, bool) if mask is None else mask
-    ts = attrs.get("ts")
+    full = _timelines(user_idx, item_idx, attrs.get("ts"), attrs.get("rating"), np.flatnonzero(mask),
+                      len(columns.node_ids[USER]), len(columns.node_ids[ITEM]))
+    return full if users is None else full.select(np.asarray(users, dtype=np.int64))
+
+
+def history_of(items: np.ndarray, ts: np.ndarray, rating: np.ndarray, num_items: int) -> Histories:
+    """One user the graph need not know (``users == [-1]``), from their interactions in the
+    order Neo4j returns them (item indices, timestamps and ratings, NaN where absent), with the
+    timeline :func:`histories_from_columns` would give the same interactions."""
+    n = len(items)
+    history = _timelines(np.zeros(n, np.int64), np.asarray(items, np.int64), ts, rating, np.arange(n), 1, num_items)
+    history.users[:] = -1
+    history.edges[:] = -1
+    return history
+
+
+def _timelines(user_idx: np.ndarray, item_idx: np.ndarray, ts: np.ndarray | None, rating: np.ndarray | None,
+               chosen: np.ndarray, num_users: int, num_items: int) -> Histories:
+    """Histories of every user from the interactions ``chosen`` (positions in the columns)."""
+    n = len(user_idx)
     ts = np.zeros(n) if ts is None else np.nan_to_num(np.asarray(ts, np.float64), nan=-np.inf)
-    rating = attrs.get("rating")
     rating = np.full(n, np.nan) if rating is None else np.asarray(rating, np.float64)
-    num_users = len(columns.node_ids[USER])
-    chosen = np.flatnonzero(mask)
     order = chosen[np.lexsort((chosen, ts[chosen], user_idx[chosen]))]  # by user, then time, then position
     sorted_users = user_idx[order]
     counts = np.bincount(sorted_users, minlength=num_users)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     recency = counts[sorted_users] - 1 - (np.arange(len(order)) - first[sorted_users])
-    full = Histories(np.arange(num_users), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+    return Histories(np.arange(num_users), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
                      item_idx[order].astype(np.int64), recency.astype(np.int64), rating[order], order,
-                     len(columns.node_ids[ITEM]))
-    return full if users is None else full.select(np.asarray(users, dtype=np.int64))
+                     num_items)

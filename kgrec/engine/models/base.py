@@ -69,6 +69,10 @@ class Recommender(ABC):
     has_attention: ClassVar[bool] = False
     #: whether the seed changes what :meth:`fit` learns (closed-form models: no)
     seeded: ClassVar[bool] = True
+    #: whether a saved model scores a history it was never trained on from its state alone (no
+    #: per-user parameters, no graph needed: :meth:`load_state` takes ``columns=None``), so the
+    #: API can fold a new or changed user in without retraining
+    folds_in: ClassVar[bool] = False
 
     def __init__(self, config: TrainConfig):
         self.config = config
@@ -105,8 +109,9 @@ class Recommender(ABC):
         only (loaded with ``torch.load(weights_only=True)``)."""
         raise NotImplementedError(f"model {self.name!r} cannot be saved")
 
-    def load_state(self, state: dict, columns: GraphColumns) -> "Recommender":
-        """Restore :meth:`state` for scoring over ``columns`` (the graph it was fitted on)."""
+    def load_state(self, state: dict, columns: GraphColumns | None) -> "Recommender":
+        """Restore :meth:`state` for scoring over ``columns`` (the graph it was fitted on; None
+        for a model that :attr:`folds_in`)."""
         raise NotImplementedError(f"model {self.name!r} cannot be loaded")
 
 

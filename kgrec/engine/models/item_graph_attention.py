@@ -83,6 +83,7 @@ class ItemGraphAttention(Recommender):
 
     name = "attention"
     has_attention = True
+    folds_in = True
 
     def fit(self, data: FitData) -> "ItemGraphAttention":
         r"""Learn the attention on an inner split, choose :math:`\lambda` and the knowledge share on
@@ -125,6 +126,7 @@ class ItemGraphAttention(Recommender):
         self.theta = _with_knowledge_share(learned, best[1])
         self.weights = None
         self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
+        self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
@@ -172,30 +174,35 @@ class ItemGraphAttention(Recommender):
     # -- the graph's knowledge relations -------------------------------------------------------
 
     def _graph(self, columns: GraphColumns) -> None:
-        """The knowledge relations that join items to other entities, each as a sparse
-        :class:`_TwoHop` (the item-entity-item propagation of relation ``r``), on the configured
-        device."""
-        self.device = self.config.resolved_device()
-        n_items = len(columns.node_ids[ITEM])
-        self.relations: list[EdgeKey] = []
-        self.hops: list[_TwoHop] = []
-        self._links = []
+        """The knowledge relations that join items to other entities, read off ``columns``."""
+        relations, links = [], []
         for key in sorted(columns.edges):
             head, _, tail = key
             if key == INTERACTION_KEY or USER in (head, tail) or (head == ITEM) == (tail == ITEM):
                 continue
             item_end, entity_end = (0, 1) if head == ITEM else (1, 0)
             ends = columns.edges[key]
-            items, entities = ends[item_end], ends[entity_end]
-            n_entities = len(columns.node_ids[tail if head == ITEM else head])
-            links = sp.csr_matrix((np.ones(len(items), np.float32), (items, entities)), shape=(n_items, n_entities))
-            links.data[:] = 1.0
-            item_degree = np.asarray(links.sum(1)).ravel()
-            entity_degree = np.asarray(links.sum(0)).ravel()
+            relations.append(key)
+            links.append((np.asarray(ends[item_end], np.int64), np.asarray(ends[entity_end], np.int64),
+                          len(columns.node_ids[tail if head == ITEM else head])))
+        self._set_links(relations, links, len(columns.node_ids[ITEM]))
+
+    def _set_links(self, relations: list[EdgeKey], links: list[tuple[np.ndarray, np.ndarray, int]],
+                   n_items: int) -> None:
+        """Each relation's (item, entity) links as a sparse :class:`_TwoHop` (the
+        item-entity-item propagation of relation ``r``), on the configured device."""
+        self.device = self.config.resolved_device()
+        self.relations = list(relations)
+        self.hops: list[_TwoHop] = []
+        self._links = []
+        for items, entities, n_entities in links:
+            matrix = sp.csr_matrix((np.ones(len(items), np.float32), (items, entities)), shape=(n_items, n_entities))
+            matrix.data[:] = 1.0
+            item_degree = np.asarray(matrix.sum(1)).ravel()
+            entity_degree = np.asarray(matrix.sum(0)).ravel()
             item_norm = 1.0 / np.sqrt(np.maximum(item_degree, 1.0))
-            self.relations.append(key)
-            self.hops.append(_TwoHop(links, item_norm, entity_degree, self.device))
-            self._links.append((items, entities, item_norm, entity_degree))
+            self.hops.append(_TwoHop(matrix, item_norm, entity_degree, self.device))
+            self._links.append((items, entities, item_norm, entity_degree, n_entities))
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -313,7 +320,7 @@ class ItemGraphAttention(Recommender):
         result = {INTERACTION_KEY: interacted}
         gammas = self.theta[5:].exp().cpu().numpy()
         raw = [gamma * item_norm[items] / np.maximum(entity_degree[entities], 1.0)
-               for gamma, (items, entities, item_norm, entity_degree) in zip(gammas, self._links)]
+               for gamma, (items, entities, item_norm, entity_degree, _) in zip(gammas, self._links)]
         per_item = np.zeros(len(columns.node_ids[ITEM]))
         for (items, *_), values in zip(self._links, raw):
             np.add.at(per_item, items, values)
@@ -326,25 +333,41 @@ class ItemGraphAttention(Recommender):
         """Items: a rank-``dim`` factorisation of the item-item weights, :math:`B \\approx P Q^\\top`,
         item :math:`j` is :math:`Q_j` (what points at it); users: :math:`\\sum_i \\alpha_{ui} P_i`,
         so a user's dot product with an item approximates the collaborative part of its score."""
-        dim = min(self.config.dim, self.weights.shape[0])
-        torch.manual_seed(self.config.seed)
-        u, s, v = torch.svd_lowrank(self.weights, q=dim, niter=4)
-        root = s.sqrt()
-        source, target = u * root, v * root
+        source, target = self._factors()
         alpha = self._alpha(histories, self.theta)
         rows = torch.from_numpy(histories.row_of()).to(self.device)
         items = torch.from_numpy(histories.items).to(self.device)
-        users = torch.zeros(len(histories), dim, device=self.device).index_add(0, rows, alpha[:, None] * source[items])
+        users = torch.zeros(len(histories), source.shape[1], device=self.device).index_add(
+            0, rows, alpha[:, None] * source[items])
         return {ITEM: target.cpu().numpy(), USER: users.cpu().numpy()}
+
+    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:math:`(P, Q)` of the item-item weights, computed once per fitted or loaded model: a
+        user folded in later gets an embedding in the same space as the ones written back."""
+        if getattr(self, "_factored", None) is None:
+            dim = min(self.config.dim, self.weights.shape[0])
+            torch.manual_seed(self.config.seed)
+            u, s, v = torch.svd_lowrank(self.weights, q=dim, niter=4)
+            root = s.sqrt()
+            self._factored = (u * root, v * root)
+        return self._factored
 
     # -- persistence -----------------------------------------------------------------------
 
     def state(self) -> dict:
-        return {"weights": self.weights, "theta": self.theta, "params": self.params}
+        """The item side whole (weights, attention parameters, knowledge links), so the model
+        scores any history without the graph it was trained on."""
+        return {"weights": self.weights, "theta": self.theta, "params": self.params,
+                "relations": [list(key) for key in self.relations],
+                "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
+                          for items, entities, _, _, n_entities in self._links]}
 
-    def load_state(self, state: dict, columns: GraphColumns) -> "ItemGraphAttention":
-        self._graph(columns)
+    def load_state(self, state: dict, columns: GraphColumns | None) -> "ItemGraphAttention":
         self.weights, self.theta, self.params = state["weights"], state["theta"], state["params"]
+        self._set_links([tuple(key) for key in state["relations"]],
+                        [(items.numpy(), entities.numpy(), int(n)) for items, entities, n in state["links"]],
+                        self.weights.shape[0])
+        self._factored = None
         return self
 
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import neo4j
+import numpy as np
 import torch
 
 from kgrec import cypher
@@ -36,9 +38,29 @@ from kgrec.engine.models.base import Recommender, create
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
+from kgrec.graph_schema import ITEM
 from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class FrozenModel:
+    """A saved model ready to fold users in.
+
+    Attributes:
+        version: the model version (``RECOMMENDED.model``).
+        model: the restored model.
+        item_ids: item id of each score column, as at training.
+    """
+
+    version: str
+    model: Recommender
+    item_ids: np.ndarray
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}
 
 
 class ModelNotAvailableError(KgrecError, LookupError):
@@ -54,14 +76,17 @@ def models_dir() -> Path:
     return default_home() / "models"
 
 
-def save_model(path: Path, model: Recommender, fingerprint: str, version: str) -> Path:
-    """Write the fitted model, its config and the graph fingerprint to ``path`` (atomically:
-    a reader never sees half a file). Returns the absolute path."""
+def save_model(path: Path, model: Recommender, columns: GraphColumns, version: str) -> Path:
+    """Write the fitted model, its config, the fingerprint of the graph ``columns`` it was
+    fitted on and that graph's item ids (the index space of its scores, so a model that folds
+    users in is served by id without the graph) to ``path``, atomically: a reader never sees
+    half a file. Returns the absolute path."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     torch.save({"version": version, "name": model.name, "state": model.state(),
-                "config": dataclasses.asdict(model.config), "fingerprint": fingerprint}, partial)
+                "config": dataclasses.asdict(model.config), "fingerprint": columns.fingerprint(),
+                "item_ids": [str(item) for item in columns.node_ids[ITEM]]}, partial)
     partial.replace(path)
     return path
 
@@ -107,29 +132,48 @@ def _config(saved: dict) -> TrainConfig:
     return TrainConfig(**{**values, "device": "cpu"})
 
 
-def load_model(path: Path, columns: GraphColumns, models_root: Path | None = None) -> Recommender:
-    """The model saved at ``path``, restored over ``columns`` (which must have the node sets it
-    was trained on; raises :class:`GraphChangedError` otherwise).
-
-    ``path`` comes from the database, so it is only read when it lies inside ``models_root``
-    (default :func:`models_dir`), and only as tensors and plain values."""
+def _read_checkpoint(path: Path, models_root: Path | None) -> dict:
+    """The saved dict at ``path``. ``path`` comes from the database, so it is only read when it
+    lies inside ``models_root`` (default :func:`models_dir`), and only as tensors and plain values."""
     root = (models_root or models_dir()).resolve()
     if not path.resolve().is_relative_to(root):
         raise ModelNotAvailableError(f"the active model's checkpoint {path} is outside the models folder {root}; "
                                      "run `kgrec train` again (or set KGREC_HOME to the home that trained it)")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise ModelNotAvailableError(f"model checkpoint {path} is missing; run `kgrec train` again") from exc
     except Exception as exc:  # pickle.UnpicklingError and friends: a file that is not a kgrec model
         raise ModelNotAvailableError(f"model checkpoint {path} cannot be read as a kgrec model ({exc}); "
                                      "run `kgrec train` again") from exc
+
+
+def load_model(path: Path, columns: GraphColumns, models_root: Path | None = None) -> Recommender:
+    """The model saved at ``path``, restored over ``columns`` (which must have the node sets it
+    was trained on; raises :class:`GraphChangedError` otherwise)."""
+    saved = _read_checkpoint(path, models_root)
     if saved["fingerprint"] != columns.fingerprint():
         raise GraphChangedError(
             f"model {saved['version']} was trained on another graph (node fingerprint {saved['fingerprint']}, "
             f"now {columns.fingerprint()}): users, items or entities were added or removed since; "
             "run `kgrec train` to publish a model of the current graph")
     return create(saved["name"], _config(saved["config"])).load_state(saved["state"], columns)
+
+
+def load_frozen(path: Path, models_root: Path | None = None) -> FrozenModel:
+    """The model saved at ``path`` with its item ids, to fold users in without the graph:
+    users and interactions added since training do not matter to it, items are matched by id.
+
+    Raises:
+        ModelNotAvailableError: the file cannot be read, or the model cannot fold users in
+            (it has per-user parameters, or was saved before item ids were).
+    """
+    saved = _read_checkpoint(path, models_root)
+    model = create(saved["name"], _config(saved["config"]))
+    if not model.folds_in or "item_ids" not in saved:
+        raise ModelNotAvailableError(f"model {saved['version']} ({saved['name']}) cannot score users it was not "
+                                     "trained on; its stored recommendations are served as they are")
+    return FrozenModel(saved["version"], model.load_state(saved["state"], None), np.asarray(saved["item_ids"]))
 
 
 def load_active(driver: neo4j.Driver, database: str,

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
-from kgrec.engine.data.graph import EdgeKey, GraphColumns
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
 from kgrec.errors import KgrecError
@@ -258,11 +258,14 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     started = time.monotonic()
     users = columns.node_ids[USER]
     items = columns.node_ids[ITEM]
+    # how many interactions each list is computed from: the API folds a user in again once it changes
+    history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
     rows = []
     for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
         keep_mask = picks >= 0
         row = {"user": user, "items": items[picks[keep_mask]].tolist(),
-               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": []}
+               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": [],
+               "history": int(history[index])}
         if output.evidence_items is not None:
             for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
                 present = evidence >= 0

@@ -1,7 +1,7 @@
-// live_recommendations — nearest items to the user's embedding through the vector index,
+// embedding_recommendations — nearest items to the user's embedding through the vector index,
 // excluding items the user already interacted with. The active :Model names the index and
-// the embedding property. For users whose materialised
-// RECOMMENDED list is stale (new interactions since the last training).
+// the embedding property. An approximation of the model's ranking (the embedding captures its
+// collaborative part only); the exact list, kept current by the API, is recommendations.cypher.
 //
 // Returns: item_id, title, score (the index's cosine similarity in [0, 1]), rank.
 //

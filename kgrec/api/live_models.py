@@ -1,0 +1,74 @@
+"""The frozen models the API folds users in with, loaded once per model version.
+
+The active model's checkpoint is read the first time a user needs folding in after the model
+became active (and at startup), then kept in memory: folding a user in is a scoring pass over
+the catalogue, with no graph pull and no training. Only the latest versions are kept; a version
+that cannot fold users in (no checkpoint on this machine, a model with per-user parameters) is
+remembered as such, and its stored lists are served as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import neo4j
+
+from kgrec.cypher import library
+from kgrec.engine.fold_in import fold_in
+from kgrec.engine.neo4j.persist import FrozenModel, ModelNotAvailableError, load_frozen
+
+log = logging.getLogger(__name__)
+
+#: model versions kept in memory: the active one and the one it replaced (requests in flight)
+KEPT = 2
+
+
+class LiveModels:
+    """Version -> :class:`FrozenModel` (or None when that version cannot fold users in)."""
+
+    def __init__(self, models_root: Path | None = None):
+        self._models_root = models_root
+        self._loaded: OrderedDict[str, FrozenModel | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: str, checkpoint: str | None) -> FrozenModel | None:
+        """The frozen model ``version`` saved at ``checkpoint``; blocking (call it off the event
+        loop). Concurrent first requests load the file once."""
+        with self._lock:
+            if version not in self._loaded:
+                self._loaded[version] = self._load(version, checkpoint)
+                while len(self._loaded) > KEPT:
+                    self._loaded.popitem(last=False)
+            self._loaded.move_to_end(version)
+            return self._loaded[version]
+
+    def warm_up(self, driver: neo4j.Driver, database: str) -> None:
+        """Load the active model and fold one user in, so the first request after a start does
+        not pay for reading the file and for the model's lazily computed parts. Never raises: a
+        server whose database is down still starts, and requests load the model later."""
+        try:
+            active = library.active_checkpoint(driver, database)
+            frozen = self.get(*active) if active else None
+            if frozen is not None and len(frozen.item_ids):
+                fold_in(frozen, [{"item_id": frozen.item_ids[0]}], k=1)
+        except Exception as exc:  # noqa: BLE001 -- a warm-up failure only costs the first request time
+            log.warning("could not load the active model at startup (%s); the first request will", exc)
+
+    def _load(self, version: str, checkpoint: str | None) -> FrozenModel | None:
+        if not checkpoint:
+            log.warning("model %s has no checkpoint: users with new interactions keep their stored lists", version)
+            return None
+        try:
+            frozen = load_frozen(Path(checkpoint), self._models_root)
+        except ModelNotAvailableError as exc:
+            log.warning("model %s cannot fold users in (%s)", version, exc)
+            return None
+        if frozen.version != version:
+            log.warning("checkpoint %s holds model %s, not the active %s; not folding users in",
+                        checkpoint, frozen.version, version)
+            return None
+        log.info("model %s loaded for folding users in (%d items)", version, len(frozen.item_ids))
+        return frozen

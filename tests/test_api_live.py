@@ -1,0 +1,175 @@
+"""Real time on the real server: a user's new interactions reach their recommendations and
+explanations at once, through the frozen active model, and are written through to Neo4j.
+
+One sample is loaded and trained once; each test works on users of its own. The model switch
+test publishes a second model and runs last.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from api_fixtures import WRITE_KEY, build_app
+from conftest import wipe_database
+from kgrec.api.live_models import LiveModels
+from kgrec.cypher import library
+from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.fold_in import LiveList, fold_in
+from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.neo4j.output import ranked
+from kgrec.engine.neo4j.persist import load_frozen
+from kgrec.engine.pipeline import train_and_publish
+from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.graph_schema import ITEM, USER
+from kgrec.loaders import write_graph
+from kgrec.loaders.synthetic import generate_sample
+
+pytestmark = pytest.mark.neo4j
+HEADERS = {"X-API-Key": WRITE_KEY}
+
+
+@pytest.fixture(scope="module")
+def trained(neo4j_driver, neo4j_database, tmp_path_factory):
+    """A sample graph with a published attention model: (driver, database, version, model folder)."""
+    torch.set_num_threads(1)
+    wipe_database(neo4j_driver, neo4j_database)
+    write_graph(neo4j_driver, generate_sample(n_users=80, seed=11), database=neo4j_database, progress=False)
+    folder = tmp_path_factory.mktemp("models")
+    version, _ = train_and_publish(neo4j_driver, neo4j_database, TrainConfig(seed=1), top_k=10, progress=False,
+                                   model_dir=folder)
+    return neo4j_driver, neo4j_database, version, folder
+
+
+@pytest.fixture
+def client(trained, neo4j_settings):
+    app = build_app(neo4j_settings, api_key=WRITE_KEY)
+    app.state.live_models = LiveModels(models_root=trained[3])
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _read(driver, database, query, **params):
+    records, _, _ = driver.execute_query(query, parameters_=params, database_=database)
+    return records
+
+
+def _rate(client: TestClient, user: str, items: list[str], ts: int = 1_900_000_000) -> None:
+    rows = [{"user_id": user, "item_id": item, "rating": 5.0, "ts": ts + n} for n, item in enumerate(items)]
+    response = client.post("/v1/interactions", json={"interactions": rows}, headers=HEADERS)
+    assert response.status_code == 200, response.text
+
+
+def _popular(driver, database, n: int) -> list[str]:
+    return [r["id"] for r in _read(driver, database, "MATCH (i:Item)<-[r:INTERACTED]-() "
+                                   "RETURN i.id AS id, count(r) AS n ORDER BY n DESC, id LIMIT $n", n=n)]
+
+
+def test_a_new_users_first_interactions_give_model_recommendations_with_explanations(trained, client):
+    driver, database, version, _ = trained
+    liked = _popular(driver, database, 3)
+    _rate(client, "newcomer", liked)
+    body = client.get("/v1/users/newcomer/recommendations", params={"k": 5, "explain": "true"}).json()
+    assert body["strategy"] == "model" and body["live"] is True and body["model"] == version
+    assert len(body["items"]) == 5 and not {i["item_id"] for i in body["items"]} & set(liked)
+    assert all(item["explanations"] for item in body["items"])
+    # the evidence is the user's own interactions: every path starts at one of them
+    assert all(path["nodes"][1]["id"] in liked for item in body["items"] for path in item["explanations"])
+    # written through: Cypher shows what the API served
+    stored = library.recommendations(driver, database, "newcomer", k=5)
+    assert [r.item_id for r in stored] == [i["item_id"] for i in body["items"]] and all(r.live for r in stored)
+    embedding = _read(driver, database, "MATCH (u:User {id: 'newcomer'}), (m:Model {active: true}) "
+                      "RETURN u[m.embedding_property] AS e")[0]["e"]
+    assert embedding is not None and len(embedding) > 0
+    again = client.get("/v1/users/newcomer/recommendations", params={"k": 5}).json()
+    assert [i["item_id"] for i in again["items"]] == [i["item_id"] for i in body["items"]]
+
+
+def test_an_explanation_request_folds_a_changed_user_in_first(trained, client):
+    driver, database, version, _ = trained
+    popular = _popular(driver, database, 4)
+    _rate(client, "explainer", popular[:3])
+    body = client.get(f"/v1/users/explainer/recommendations/{popular[3]}/explanation").json()
+    stored = library.recommendations(driver, database, "explainer", k=100)
+    assert stored and all(r.live and r.model == version for r in stored)
+    assert body["in_top_k"] == (popular[3] in [r.item_id for r in stored])
+    assert body["paths"] and all(path["nodes"][1]["id"] in popular[:3] for path in body["paths"])
+
+
+def test_new_interactions_change_an_existing_users_list(trained, client):
+    before = client.get("/v1/users/u1/recommendations", params={"k": 10}).json()
+    assert before["strategy"] == "model" and before["live"] is False  # the list the training wrote
+    top = [item["item_id"] for item in before["items"][:4]]
+    _rate(client, "u1", top)
+    after = client.get("/v1/users/u1/recommendations", params={"k": 10}).json()
+    assert after["strategy"] == "model" and after["live"] is True
+    assert not set(top) & {item["item_id"] for item in after["items"]}
+    assert [i["item_id"] for i in after["items"]] != [i["item_id"] for i in before["items"]]
+
+
+def test_the_live_list_equals_the_frozen_models_offline_list_for_the_same_history(trained, client):
+    driver, database, version, folder = trained
+    _rate(client, "u2", _popular(driver, database, 12)[6:12])
+    served = client.get("/v1/users/u2/recommendations", params={"k": 10}).json()
+    assert served["live"] is True
+    checkpoint = _read(driver, database, "MATCH (m:Model {active: true}) RETURN m.checkpoint AS c")[0]["c"]
+    frozen = load_frozen(Path(checkpoint), models_root=folder)
+    columns, _ = pull_graph(driver, database)
+    assert columns.node_ids[ITEM].tolist() == frozen.item_ids.tolist()
+    user = int(np.flatnonzero(columns.node_ids[USER] == "u2")[0])
+    items, scores = ranked(frozen.model, histories_from_columns(columns, users=np.array([user])), 10)
+    assert [i["item_id"] for i in served["items"]] == frozen.item_ids[items[0]].tolist()
+    assert np.allclose([i["score"] for i in served["items"]], scores[0], atol=1e-5)
+
+
+def test_concurrent_fold_ins_of_one_user_leave_one_list(trained, client):
+    driver, database, version, _ = trained
+    _rate(client, "u3", _popular(driver, database, 2))
+    state = library.recommendation_state(driver, database, "u3")
+    frozen = client.app.state.live_models.get(state.version, state.checkpoint)
+    live = fold_in(frozen, state.history, k=10)
+    with ThreadPoolExecutor(4) as pool:
+        stored = list(pool.map(lambda _: library.store_live_recommendations(
+            driver, database, "u3", live, state.embedding_property), range(8)))
+    assert all(s is not None and [r.item_id for r in s] == live.items for s in stored)
+    edges = _read(driver, database, "MATCH (:User {id: 'u3'})-[r:RECOMMENDED {model: $v}]->(i) "
+                  "RETURN i.id AS item ORDER BY r.rank", v=version)
+    assert [e["item"] for e in edges] == live.items
+    assert library.recommendation_state(driver, database, "u3").current
+
+
+def test_users_with_only_unknown_items_get_the_marked_fallback(trained, client):
+    driver, database, _, _ = trained
+    _read(driver, database, "CREATE (:Item {id: 'added-after-training', title: 'Brand new'})")
+    try:
+        _rate(client, "stranger", ["added-after-training"])
+        body = client.get("/v1/users/stranger/recommendations", params={"k": 5}).json()
+        assert body["strategy"] == "fallback" and body["model"] is None and body["live"] is False
+        assert len(body["items"]) == 5
+    finally:
+        _read(driver, database, "MATCH (n) WHERE n.id IN ['added-after-training', 'stranger'] DETACH DELETE n")
+
+
+def test_a_model_switch_never_mixes_versions(trained, client):
+    driver, database, old_version, folder = trained
+    _rate(client, "switcher", _popular(driver, database, 3))
+    first = client.get("/v1/users/switcher/recommendations").json()
+    assert first["model"] == old_version and first["live"] is True
+    computed_before_the_switch = LiveList(old_version, [first["items"][0]["item_id"]], [1.0], [[]], [[]], None, 3)
+
+    new_version, _ = train_and_publish(driver, database, TrainConfig(seed=2), top_k=10, progress=False,
+                                       model_dir=folder)
+    # a list the old model computed, arriving after the switch, is not written
+    assert library.store_live_recommendations(driver, database, "switcher", computed_before_the_switch,
+                                              "embedding_a") is None
+    _rate(client, "switcher", _popular(driver, database, 5)[3:5])
+    after = client.get("/v1/users/switcher/recommendations").json()
+    assert after["model"] == new_version and after["live"] is True
+    versions = _read(driver, database, "MATCH (:User {id: 'switcher'})-[r:RECOMMENDED]->() "
+                     "RETURN collect(DISTINCT r.model) AS v")[0]["v"]
+    assert versions == [new_version]
