@@ -1,4 +1,4 @@
-"""Connection settings, read once from the environment.
+"""The connection to Neo4j: where it is (from :mod:`kgrec.settings`) and one driver.
 
 The variable names are the ones docker-compose uses too: ``NEO4J_URI``, ``NEO4J_USER``,
 ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``. When they are unset, kgrec talks to the local server
@@ -7,13 +7,13 @@ that ``kgrec neo4j start`` runs, using the generated password stored beside it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import neo4j
 
 from kgrec.errors import KgrecError
 from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.settings import Settings
 
 
 class ConfigurationError(KgrecError, RuntimeError):
@@ -32,9 +32,15 @@ class Neo4jSettings:
     @classmethod
     def from_env(cls) -> "Neo4jSettings":
         """Read the ``NEO4J_*`` variables, falling back to the local server kgrec manages."""
-        layout = ServerLayout.from_env()
-        password = os.environ.get("NEO4J_PASSWORD") or None  # empty means unset
-        if password is None:
+        return cls.from_settings(Settings())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Neo4jSettings":
+        """The ``NEO4J_*`` values of ``settings``; an empty one counts as unset, and unset ones
+        fall back to the local server of ``settings``' KGREC_HOME and ports."""
+        layout = ServerLayout.from_settings(settings)
+        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+        if not password:
             if not layout.password_file.exists():
                 raise ConfigurationError(
                     "NEO4J_PASSWORD is not set and no local server password was found at "
@@ -42,10 +48,10 @@ class Neo4jSettings:
                 )
             password = layout.password_file.read_text().strip()
         return cls(
-            uri=os.environ.get("NEO4J_URI") or layout.bolt_uri,
-            user=os.environ.get("NEO4J_USER") or "neo4j",
+            uri=settings.neo4j_uri or layout.bolt_uri,
+            user=settings.neo4j_user or "neo4j",
             password=password,
-            database=os.environ.get("NEO4J_DATABASE") or "neo4j",
+            database=settings.neo4j_database or "neo4j",
         )
 
 

@@ -19,9 +19,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from kgrec import cypher
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: the demo's sample: big enough for the model to learn the planted structure, small enough
 #: to train in about a minute on two cores
@@ -79,8 +84,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from kgrec.config import Neo4jSettings, open_driver
     from kgrec.cypher import library
-    from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.neo4j.pull import pull_graph
+    from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.training.config import TrainConfig
     from kgrec.loaders import write_graph
     from kgrec.loaders.synthetic import generate_sample
@@ -112,7 +117,7 @@ def run_demo(args: argparse.Namespace) -> int:
             columns, _ = pull_graph(driver, database)
             table = _eval_table(columns, config, layout.home / "demo")
 
-        users = _sample_users(driver, database)
+        users = _sample_users(driver, database, model.version)
         print("\n=== Recommendations with their best explanation ===")
         for user in users:
             print(f"\nUser {user}:")
@@ -124,12 +129,10 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample_users(driver, database: str, n: int = 3) -> list[str]:
-    """Three users with recommendations, picked deterministically (the most active ones)."""
-    records, _, _ = driver.execute_query(
-        "MATCH (m:Model {active: true}) MATCH (u:User)-[r:RECOMMENDED]->() WHERE r.model = m.version "
-        "WITH DISTINCT u RETURN u.id AS id ORDER BY COUNT { (u)-[:INTERACTED]->() } DESC, id LIMIT $n",
-        n=n, database_=database)
+def _sample_users(driver: neo4j.Driver, database: str, version: str, n: int = 3) -> list[str]:
+    """Three users with recommendations from model ``version``, picked deterministically (the
+    most active ones)."""
+    records, _, _ = driver.execute_query(cypher.load("demo_users"), version=version, n=n, database_=database)
     return [r["id"] for r in records]
 
 

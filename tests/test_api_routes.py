@@ -71,6 +71,7 @@ def test_similar_items_with_what_connects_them(client):
 
 def test_model_and_readiness(client):
     model = client.get("/v1/model").json()
+    assert set(model) == {"version", "trained_at", "params", "metrics"}  # provenance only: no paths, slots
     assert model["version"] == "v2" and model["metrics"] == {"ndcg@10": 0.42}
     assert model["trained_at"].startswith("2026-11-01")
     assert client.get("/healthz").json() == {"status": "ok"}

@@ -129,6 +129,7 @@ def test_record_interactions_is_all_or_nothing(movie_graph):
 def test_active_model_and_existence(movie_graph):
     model = library.active_model(*movie_graph)
     assert model.version == "v2" and model.params == {"dim": 4} and model.metrics == {"ndcg@20": 0.5}
+    assert (model.embedding_property, model.item_index) == ("embedding", "item_embedding")
     assert library.user_exists(*movie_graph, "u1") and not library.user_exists(*movie_graph, "zz")
     assert library.item_exists(*movie_graph, "dune") and not library.item_exists(*movie_graph, "zz")
 

@@ -5,14 +5,14 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine.data.graph import INTERACTION_KEY, build_hetero_data, columns_from_tabular, flatten
+from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular, flatten
+from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation.metrics import evaluate
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
 from kgrec.engine.models.item_knn import cosine_neighbours
-from kgrec.engine.data.split import temporal_split
-from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.models.kgat import KGATTask
+from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.training.train import fit
 from kgrec.loaders.synthetic import generate_sample
 
@@ -24,13 +24,11 @@ def columns():
     return columns_from_tabular(generate_sample(n_users=150, seed=0))
 
 
-def test_hetero_data_shapes_and_id_maps(columns):
-    data = build_hetero_data(columns)
-    assert set(data.node_types) == {"User", "Item", "Category", "Person", "Tag"}
+def test_columns_id_maps_and_flat_view(columns):
+    assert set(columns.node_ids) == {"User", "Item", "Category", "Person", "Tag"}
     users, items = columns.edges[INTERACTION_KEY]
-    store = data["User", "INTERACTED", "Item"]
-    assert store.edge_index.shape == (2, len(users)) and store.ts.shape == (len(users),)
-    assert data["Item"].num_nodes == len(columns.node_ids["Item"])
+    assert columns.edge_attrs[INTERACTION_KEY]["ts"].shape == (len(users),)
+    assert items.max() < len(columns.node_ids["Item"])
     assert list(columns.node_ids["User"]) == sorted(columns.node_ids["User"])
     assert columns.index_of("User", [columns.node_ids["User"][7], "nobody"]).tolist() == [7, -1]
     flat = flatten(columns)
@@ -120,14 +118,16 @@ def test_kgat_trains_resumes_and_scores_edited_histories(columns, tmp_path):
     train = split.matrix(split.train)
     user = 4
     history = train[user].indices
-    scores = frozen.score_history(user, history)
+
+    def score(history: np.ndarray) -> torch.Tensor:  # one user, as KGATRecommender.score does
+        return frozen.score_matrix(np.array([0, len(history)]), history)[0]
+
+    scores = score(history)
     rep = torch.stack([x[task2.user_offset + user] for x in frozen.layers]).mean(0)
     assert torch.allclose(scores, frozen.item_representations @ rep, atol=1e-5)
     # deleting an interaction changes the scores without retraining
-    edited = frozen.score_history(user, history[1:])
+    edited = score(history[1:])
     assert not torch.allclose(scores, edited)
-    # a user is its interactions: an unknown user with the same history scores the same
-    assert torch.allclose(frozen.score_history(-1, history), scores)
 
 
 def test_layer_trimming_gives_the_seeds_the_same_representations_and_gradients(columns):

@@ -50,8 +50,8 @@ class LiveModels:
         not pay for reading the file and for the model's lazily computed parts. Never raises: a
         server whose database is down still starts, and requests load the model later."""
         try:
-            active = library.active_checkpoint(driver, database)
-            frozen = self.get(*active) if active else None
+            active = library.active_model(driver, database)
+            frozen = self.get(active.version, active.checkpoint) if active else None
             if frozen is not None and len(frozen.item_ids):
                 fold_in(frozen, [{"item_id": frozen.item_ids[0]}], k=1)
         except Exception as exc:  # noqa: BLE001 -- a warm-up failure only costs the first request time

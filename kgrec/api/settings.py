@@ -1,47 +1,35 @@
-"""The API's settings: one class, read from the environment once per process.
+"""The API's settings: :class:`kgrec.settings.Settings` (where every ``KGREC_*`` variable of the
+API is declared) and the Neo4j connection taken from the same reading of the environment.
 
-Neo4j connection details come from :class:`kgrec.config.Neo4jSettings` (the ``NEO4J_*``
-variables docker-compose uses, or the local server's generated password), so the CLI, the
-engine and the API always agree on which database they talk to. Everything else is
-``KGREC_*``.
+Neo4j connection details are :class:`kgrec.config.Neo4jSettings` (the ``NEO4J_*`` variables
+docker-compose uses, or the local server's generated password), so the CLI, the engine and the
+API always agree on which database they talk to.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
+
+from pydantic import PrivateAttr
 
 from kgrec.config import Neo4jSettings
+from kgrec.settings import Settings
 
 
-class ApiSettings(BaseSettings):
-    """How the HTTP service behaves. Every field can be set as ``KGREC_<FIELD>``."""
+class ApiSettings(Settings):
+    """How the HTTP service behaves. Every field can be set as ``KGREC_<FIELD>``; ``neo4j`` is
+    resolved from the ``NEO4J_*`` fields unless given (tests point it at their own server)."""
 
-    model_config = SettingsConfigDict(env_prefix="KGREC_", frozen=True)
+    _neo4j: Neo4jSettings = PrivateAttr()
 
-    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings.from_env, exclude=True, repr=False,
-                                 description="where Neo4j is (from NEO4J_*; not read as KGREC_NEO4J)")
-    api_key: SecretStr | None = Field(
-        None, description="X-API-Key value the write routes require; unset means writes are refused (403)")
-    read_api_key: SecretStr | None = Field(
-        None, description="X-API-Key value the read routes require; unset means reads are open. "
-                          "The write key is accepted for reads too.")
-    request_timeout_s: float = Field(
-        5.0, gt=0, description="longest a request may wait on Neo4j before it is answered 503")
-    retry_after_s: int = Field(5, ge=1, description="the Retry-After sent with a 503")
-    max_body_bytes: int = Field(
-        2 * 1024 * 1024, gt=0,
-        description="largest request body accepted (413 beyond, before it is read); a full batch of 1000 "
-                    "interactions with 256-character ids is about 0.6 MB")
-    neo4j_connection_timeout_s: float = Field(
-        1.0, gt=0, description="TCP connect timeout towards Neo4j; short so an outage is noticed fast")
+    def __init__(self, neo4j: Neo4jSettings | None = None, **values: Any) -> None:
+        super().__init__(**values)
+        self._neo4j = neo4j if neo4j is not None else Neo4jSettings.from_settings(self)
 
-    @field_validator("api_key", "read_api_key", mode="before")
-    @classmethod
-    def _empty_means_unset(cls, value: object) -> object:
-        """``KGREC_API_KEY=`` (as compose writes an unset variable) must not become the key
-        ``""``, which an empty X-API-Key header would match."""
-        return None if isinstance(value, str) and not value.strip() else value
+    @property
+    def neo4j(self) -> Neo4jSettings:
+        """Where Neo4j is."""
+        return self._neo4j
 
     @property
     def driver_retry_time_s(self) -> float:

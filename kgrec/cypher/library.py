@@ -16,7 +16,7 @@ from typing import Any
 import neo4j
 
 from kgrec import cypher
-from kgrec.cypher.results import (ExplanationPath, ModelInfo, PathNode, PathRelationship,
+from kgrec.cypher.results import (ActiveModel, ExplanationPath, PathNode, PathRelationship,
                                   Recommendation, RecommendationState, SimilarItem)
 from kgrec.cypher.sentences import sentence
 from kgrec.errors import KgrecError
@@ -46,13 +46,14 @@ def _json_field(value: Any) -> dict | None:
     return json.loads(value)
 
 
-def active_model(driver: neo4j.Driver, database: str, *, timeout: float | None = None) -> ModelInfo | None:
+def active_model(driver: neo4j.Driver, database: str, *, timeout: float | None = None) -> ActiveModel | None:
+    """The active model (None before the first training): the one place Python looks it up, for
+    the API, the write-back's choice of slot and the loading of its checkpoint alike."""
     records = _read(driver, database, "active_model", timeout_=timeout)
     if not records:
         return None
     row = records[0]
-    return ModelInfo(version=row["version"], trained_at=row["trained_at"],
-                     params=_json_field(row["params"]), metrics=_json_field(row["metrics"]))
+    return ActiveModel(**{**row.data(), "params": _json_field(row["params"]), "metrics": _json_field(row["metrics"])})
 
 
 def _exists(driver: neo4j.Driver, database: str, user_id: str | None, item_id: str | None,
@@ -139,12 +140,6 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
-
-
-def active_checkpoint(driver: neo4j.Driver, database: str) -> tuple[str, str | None] | None:
-    """The active model's version and checkpoint path (None before the first training)."""
-    records = _read(driver, database, "model_checkpoint")
-    return (records[0]["version"], records[0]["checkpoint"]) if records else None
 
 
 def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, *,

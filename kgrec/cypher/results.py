@@ -88,3 +88,15 @@ class ModelInfo(BaseModel):
     trained_at: str | None = None
     params: dict | None = None
     metrics: dict | None = None
+
+
+class ActiveModel(ModelInfo):
+    """The active model as the engine needs it: its provenance (:class:`ModelInfo`, all that the
+    API serves: the checkpoint is a path on the machine that trained it) and where its data lives."""
+
+    checkpoint: str | None = Field(None, description="the saved model's file, or null if published without one")
+    slot: str | None = Field(None, description="the property slot holding its embeddings and attention, 'a' or 'b'")
+    embedding_property: str | None = None
+    attention_property: str | None = None
+    item_index: str | None = Field(None, description="vector index over the items' embeddings")
+    user_index: str | None = Field(None, description="vector index over the users' embeddings")

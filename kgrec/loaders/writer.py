@@ -135,7 +135,7 @@ def create_constraints(driver: neo4j.Driver, database: str | None, labels: Seque
     """A uniqueness constraint on ``id`` per label, then wait until their indexes are online."""
     for label in labels:
         driver.execute_query(render("load_constraint", label=label), database_=database)
-    driver.execute_query(load_query("load_await_indexes"), parameters_={"timeout_seconds": INDEX_TIMEOUT_S},
+    driver.execute_query(load_query("await_indexes"), parameters_={"timeout_seconds": INDEX_TIMEOUT_S},
                          database_=database)
 
 

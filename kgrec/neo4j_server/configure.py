@@ -9,9 +9,10 @@ from kgrec.neo4j_server.admin import run_admin
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.layout import ServerLayout
 from kgrec.neo4j_server.toolchain import Java
+from kgrec.settings import Settings
 
 
-def _settings(layout: ServerLayout) -> dict[str, str]:
+def _server_config(layout: ServerLayout, settings: Settings) -> dict[str, str]:
     """Neo4j 5.26 settings for a small machine. 5.26 validates strictly: unknown keys fail."""
     return {
         "server.default_listen_address": "127.0.0.1",
@@ -24,12 +25,12 @@ def _settings(layout: ServerLayout) -> dict[str, str]:
         "server.http.listen_address": f"127.0.0.1:{layout.http_port}",
         "server.http.advertised_address": f"127.0.0.1:{layout.http_port}",
         "server.https.enabled": "false",
-        "server.memory.pagecache.size": os.environ.get("KGREC_NEO4J_PAGECACHE", "512m"),
+        "server.memory.pagecache.size": settings.neo4j_pagecache,
         "dbms.security.auth_enabled": "true",
         # No query runs for ever, even one whose client gave up (the API sets shorter limits
         # per query); generous, because a write-back's awaitIndexes and batched cleanup of a
         # large graph are single long transactions.
-        "db.transaction.timeout": os.environ.get("KGREC_NEO4J_TX_TIMEOUT", "30m"),
+        "db.transaction.timeout": settings.neo4j_tx_timeout,
         "dbms.usage_report.enabled": "false",
         # Without these each database preallocates 256 MB of transaction logs.
         "db.tx_log.rotation.size": "64m",
@@ -48,12 +49,13 @@ def _settings(layout: ServerLayout) -> dict[str, str]:
     }
 
 
-def write_config(layout: ServerLayout) -> None:
-    """(Re)write ``conf/neo4j.conf``; done at every start so port changes take effect."""
+def write_config(layout: ServerLayout, settings: Settings | None = None) -> None:
+    """(Re)write ``conf/neo4j.conf``; done at every start so port and memory changes take effect.
+    ``settings`` (page cache, transaction timeout) default to the environment's."""
     for sub in ("conf", "data", "logs", "run", "plugins", "import"):
         (layout.server_home / sub).mkdir(parents=True, exist_ok=True)
     lines = ["# Written by kgrec at every `kgrec neo4j start`; edits here are overwritten."]
-    lines += [f"{key}={value}" for key, value in _settings(layout).items()]
+    lines += [f"{key}={value}" for key, value in _server_config(layout, settings or Settings()).items()]
     (layout.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
 
 

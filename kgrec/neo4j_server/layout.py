@@ -8,19 +8,18 @@ generated password. Ports default to Neo4j's own (Bolt 7687, HTTP 7474) and can 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from kgrec.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, Settings
 
 NEO4J_VERSION = "5.26.30"
 BROWSER_VERSION = "5.24.0"
 
 
 def default_home() -> Path:
-    if "KGREC_HOME" in os.environ:
-        return Path(os.environ["KGREC_HOME"]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "kgrec"
+    """Where kgrec keeps its files: KGREC_HOME, else ``$XDG_DATA_HOME/kgrec`` (:attr:`kgrec.settings.Settings.home_path`)."""
+    return Settings().home_path
 
 
 @dataclass(frozen=True)
@@ -29,16 +28,16 @@ class ServerLayout:
 
     home: Path
     version: str = NEO4J_VERSION
-    bolt_port: int = 7687
-    http_port: int = 7474
+    bolt_port: int = DEFAULT_BOLT_PORT
+    http_port: int = DEFAULT_HTTP_PORT
 
     @classmethod
     def from_env(cls) -> "ServerLayout":
-        return cls(
-            home=default_home(),
-            bolt_port=int(os.environ.get("KGREC_BOLT_PORT", "7687")),
-            http_port=int(os.environ.get("KGREC_HTTP_PORT", "7474")),
-        )
+        return cls.from_settings(Settings())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ServerLayout":
+        return cls(home=settings.home_path, bolt_port=settings.bolt_port, http_port=settings.http_port)
 
     def sibling(self, name: str, port_offset: int) -> "ServerLayout":
         """A second server beside this one (``home/name``, ports + ``port_offset``) that shares its

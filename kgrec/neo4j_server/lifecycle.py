@@ -20,6 +20,7 @@ from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.fetch import fetch_jars, jars_present
 from kgrec.neo4j_server.layout import ServerLayout
 from kgrec.neo4j_server.toolchain import find_java
+from kgrec.settings import Settings
 
 SERVER_MAIN = "org.neo4j.server.CommunityEntryPoint"
 START_TIMEOUT_S = 180.0
@@ -121,11 +122,10 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
     os.chmod(layout.home, 0o700)
     if not jars_present(layout):
         fetch_jars(layout)
-    write_config(layout)
+    settings = Settings()
+    write_config(layout, settings)
     ensure_password(layout, java)
-    cmd = [str(java.executable), *JVM_FLAGS,
-           f"-Xms{os.environ.get('KGREC_NEO4J_HEAP_MIN', '512m')}",
-           f"-Xmx{os.environ.get('KGREC_NEO4J_HEAP', '1g')}",
+    cmd = [str(java.executable), *JVM_FLAGS, f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
            "-cp", f"{layout.server_home / 'plugins'}/*:{layout.lib_dir}/*", SERVER_MAIN,
            f"--home-dir={layout.server_home}", f"--config-dir={layout.conf_dir}"]
     layout.log_file.parent.mkdir(parents=True, exist_ok=True)

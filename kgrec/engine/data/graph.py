@@ -1,6 +1,6 @@
-"""What the graph is: columnar node/edge arrays -> PyG ``HeteroData`` and the model's flat view.
+"""What the graph is: columnar node/edge arrays, and the model's flat view of them.
 
-Two producers feed the same builder: :func:`columns_from_tabular` (a
+Two producers hand over the same columns: :func:`columns_from_tabular` (a
 :class:`~kgrec.graph_schema.TabularGraph`, e.g. the synthetic sample) and the Neo4j pull
 (:mod:`kgrec.engine.neo4j.pull`). Both hand over :class:`GraphColumns`: node ids per label and, per
 relationship type, integer index arrays — never a Python object per relationship.
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from torch_geometric.data import HeteroData
 
 from kgrec.graph_schema import CATEGORY, IN_CATEGORY, INTERACTED, ITEM, SUBCATEGORY_OF, USER, TabularGraph
 
@@ -100,20 +99,6 @@ def columns_from_tabular(graph: TabularGraph) -> GraphColumns:
     return GraphColumns(node_ids, edges, attrs)
 
 
-def build_hetero_data(columns: GraphColumns) -> HeteroData:
-    """The PyG ``HeteroData`` of ``columns``: ``num_nodes`` per label, ``edge_index`` (and
-    attributes such as ``ts``) per relationship type. Ids stay in ``columns.node_ids``."""
-    data = HeteroData()
-    for label, ids in columns.node_ids.items():
-        data[label].num_nodes = len(ids)
-    for key, (head, tail) in columns.edges.items():
-        store = data[key]
-        store.edge_index = torch.from_numpy(np.stack([head, tail])).long()
-        for name, values in columns.edge_attrs.get(key, {}).items():
-            store[name] = torch.from_numpy(np.array(values, dtype=np.float64))
-    return data
-
-
 @dataclass
 class FlatGraph:
     """The model's view: every node in one index space, every relationship as two message edges.
@@ -145,10 +130,6 @@ class FlatGraph:
     @property
     def num_relations(self) -> int:
         return 2 * len(self.edge_key)
-
-    def label_range(self, label: str, columns: GraphColumns) -> torch.Tensor:
-        start = self.offsets[label]
-        return torch.arange(start, start + len(columns.node_ids[label]))
 
 
 def flatten(columns: GraphColumns) -> FlatGraph:

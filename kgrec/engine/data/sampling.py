@@ -6,11 +6,11 @@ the torch kgrec runs on. The sampler below does the same job (a fixed fan-out of
 per node and hop, vectorised in torch over a CSR index), so a batch's memory is bounded by the
 batch size and fan-outs, not by the size of the graph.
 
-The bound is loose at the sizes we run: with fan-outs (30, 10, 5), a batch's 3 x 1024 seeds may
-reach up to ~4.6M edges at hop 3, more than the whole graph holds at 1M interactions (2M message
-edges). So a batch's subgraph is most of the graph until several million interactions (200k:
-13k of 14k nodes, 131k edges; 1M: 59k of 70k nodes, 406k edges, ``bench/bench_train.py``), and
-the cost of a batch grows with the graph: an epoch grows with its square in that range.
+The bound is loose at the sizes we run: the fan-outs multiplied over the hops, times a batch's
+seeds, exceed the edges of a graph of a million interactions. So a batch's subgraph is most of
+the graph until several million interactions, and the cost of a batch grows with the graph: an
+epoch grows with its square in that range (``bench/bench_train.py`` records the subgraph's nodes
+and edges per hop).
 """
 
 from __future__ import annotations

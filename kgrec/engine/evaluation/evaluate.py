@@ -19,7 +19,8 @@ import numpy as np
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.data.split import Split, temporal_split
-from kgrec.engine.evaluation.metrics import evaluate, list_quality
+from kgrec.engine.evaluation.metrics import (accuracy, evaluate, held_out_users, history_users, list_quality,
+                                             top_k_lists)
 from kgrec.engine.models import EVALUATED
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.training.config import TrainConfig
@@ -58,8 +59,12 @@ def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int]
         seed_everything(config.seed)
         model = create(method, config).fit(data)
         fitted = time.perf_counter() - started
-        metrics = evaluate(lambda users: model.score(histories.select(users)), known, test, ks)
-        metrics.update(list_quality(lambda users: model.score(histories.select(users)), known, columns, k=max(ks)))
+        # one scoring of every user serves the accuracy and the list measures
+        tested, with_history = held_out_users(test), history_users(known)
+        users = np.union1d(tested, with_history)
+        lists = top_k_lists(lambda batch: model.score(histories.select(batch)), known, users, max(ks))
+        metrics = accuracy(lists[np.isin(users, tested)], tested, test, ks)
+        metrics.update(list_quality(lists[np.isin(users, with_history)], known, columns, k=max(ks)))
         metrics["params"] = model.params
         metrics["fit_seconds"] = round(fitted, 2)
         metrics["seconds"] = round(time.perf_counter() - started, 2)

@@ -165,11 +165,9 @@ class FaithfulnessReport:
 
 
 def _histories(driver: neo4j.Driver, database: str, user_ids: Sequence[str]) -> dict[str, list[str]]:
-    records, _, _ = driver.execute_query(
-        "UNWIND $user_ids AS uid MATCH (:User {id: uid})-[:INTERACTED]->(i:Item) "
-        "RETURN uid, collect(i.id) AS items", user_ids=list(user_ids), database_=database,
-        routing_=neo4j.RoutingControl.READ)
-    return {r["uid"]: r["items"] for r in records}
+    records, _, _ = driver.execute_query(cypher.load("user_histories"), user_ids=list(user_ids), database_=database,
+                                         routing_=neo4j.RoutingControl.READ)
+    return {r["user_id"]: r["items"] for r in records}
 
 
 def _in_top_k(scores: np.ndarray, item: int, candidates: np.ndarray, k: int) -> bool:

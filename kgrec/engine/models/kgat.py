@@ -85,7 +85,7 @@ class KGAT(torch.nn.Module):
                 per hop (seeds first) and edges per hop (:class:`~kgrec.engine.data.sampling.Subgraph`).
                 Each layer then runs only on the hops that can still reach the seeds (as PyG's
                 ``trim_to_layer``) and only the seeds' rows are returned: the same values without
-                the work for the rest (over a third of a batch's edge work with 3 layers).
+                the work for the rest.
                 A layer's attention then covers the edges it ran on.
         """
         x = self.initial(n_id)
@@ -189,11 +189,11 @@ def _chunks(ptr: Tensor, max_edges: int) -> list[tuple[int, int]]:
 @dataclass
 class FrozenKGAT:
     """A trained :class:`KGAT` ready to score: item representations cached, users computed from
-    whatever interactions they are given. This is the scoring API of the explanation tests.
+    whatever interactions they are given (:meth:`KGATRecommender.score` scores through it).
 
-    Example (deletion test: how much does dropping item 7 from user history lower item 42?):
-        >>> before = frozen.score_history(5, [3, 7, 9], [42])  # doctest: +SKIP
-        >>> after = frozen.score_history(5, [3, 9], [42])  # doctest: +SKIP
+    Example (deletion test: how much does dropping item 7 from a history lower item 42?):
+        >>> before = frozen.score_matrix(np.array([0, 3]), np.array([3, 7, 9]))[0, 42]  # doctest: +SKIP
+        >>> after = frozen.score_matrix(np.array([0, 2]), np.array([3, 9]))[0, 42]  # doctest: +SKIP
     """
 
     model: KGAT
@@ -206,25 +206,15 @@ class FrozenKGAT:
     def item_representations(self) -> Tensor:
         return torch.stack([x[self.item_offset:self.item_offset + self.num_items] for x in self.layers]).mean(0)
 
-    def user_representations(self, users: np.ndarray, indptr: np.ndarray, items: np.ndarray) -> Tensor:
-        """Representations of users given their interactions as CSR lists of item indices. A user
-        is its interactions, so ``users`` (indices, -1 for unknown) only names the rows."""
+    def user_representations(self, indptr: np.ndarray, items: np.ndarray) -> Tensor:
+        """Representations of users given only their interactions, as CSR lists of item indices
+        (a user is its interactions: no user id is needed, a user unknown to the model included)."""
         return self.model.users_from_history(self.layers, indptr, items, self.item_offset)
 
-    def score_history(self, user: int, history: list[int] | np.ndarray,
-                      items: list[int] | np.ndarray | None = None) -> Tensor:
-        """Scores of ``items`` (all items when None) for user index ``user`` (-1: unknown) as if
-        its interactions were ``history`` (item indices), with the frozen model: no retraining."""
-        history = np.asarray(history, dtype=np.int64)
-        user = self.user_representations(np.array([user]), np.array([0, len(history)]), history)[0]
-        reps = self.item_representations
-        if items is not None:
-            reps = reps[torch.as_tensor(np.asarray(items, dtype=np.int64))]
-        return reps @ user
-
-    def score_matrix(self, users: np.ndarray, indptr: np.ndarray, items: np.ndarray) -> Tensor:
-        """(users x all items) scores for users given with their interactions as CSR lists."""
-        return self.user_representations(users, indptr, items) @ self.item_representations.T
+    def score_matrix(self, indptr: np.ndarray, items: np.ndarray) -> Tensor:
+        """(users x all items) scores for users given with their interactions as CSR lists, with
+        the frozen model: no retraining."""
+        return self.user_representations(indptr, items) @ self.item_representations.T
 
 
 class KGATTask:
@@ -287,7 +277,7 @@ class KGATRecommender(Recommender):
         return self
 
     def score(self, histories: Histories) -> torch.Tensor:
-        return self.frozen.score_matrix(histories.users, histories.indptr, histories.items).cpu()
+        return self.frozen.score_matrix(histories.indptr, histories.items).cpu()
 
     def _propagate_all(self, columns: GraphColumns) -> tuple[FlatGraph, list[Tensor], Tensor]:
         graph = flatten(columns)

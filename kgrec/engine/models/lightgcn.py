@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch_geometric.nn.models import LightGCN as PyGLightGCN
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from kgrec import cypher
+from kgrec.cypher import library
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create
 from kgrec.engine.neo4j.pull import pull_graph
@@ -202,11 +203,10 @@ def load_active(driver: neo4j.Driver, database: str,
             published before checkpoints were recorded: train again).
         GraphChangedError: nodes were added or removed since the model was trained.
     """
-    records, _, _ = driver.execute_query(cypher.load("model_checkpoint"), database_=database,
-                                         routing_=neo4j.RoutingControl.READ)
-    if not records:
+    active = library.active_model(driver, database)
+    if active is None:
         raise ModelNotAvailableError(f"no active model in database {database!r}; run `kgrec train` first")
-    version, checkpoint = records[0]["version"], records[0]["checkpoint"]
+    version, checkpoint = active.version, active.checkpoint
     if not checkpoint:
         raise ModelNotAvailableError(f"the active model {version} has no checkpoint recorded; run `kgrec train` again")
     columns, _ = pull_graph(driver, database)

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
+from kgrec.cypher import library
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
@@ -51,6 +52,8 @@ from kgrec.progress import progress_bar
 log = logging.getLogger(__name__)
 
 SLOTS = ("a", "b")
+#: how long a write-back waits for its vector indexes to come online before the publish fails
+INDEX_TIMEOUT_S = 600
 
 
 @dataclass
@@ -175,11 +178,6 @@ class _Unlogged(list):
         return f"<{len(self)} values>"
 
 
-def active_slot(driver: neo4j.Driver, database: str) -> str | None:
-    records, _, _ = driver.execute_query(cypher.load("writeback_active_slot"), database_=database)
-    return records[0]["slot"] if records else None
-
-
 def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNames) -> None:
     for label in (ITEM, USER):
         driver.execute_query(cypher.render("writeback_drop_index", index=names.index(label)), database_=database)
@@ -224,13 +222,13 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
 def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput, owner: str,
                   batch_size: int, workers: int, progress: bool) -> WriteStats:
     stats = WriteStats()
-    current = active_slot(driver, database)
+    active = library.active_model(driver, database)
+    current = active.slot if active else None
     names = SlotNames("b" if current == "a" else "a")
     previous = SlotNames(current) if current else None
     keep = [output.version]
     started = time.monotonic()
-    active = _active_version(driver, database)
-    _cleanup(driver, database, keep + ([active] if active else []), names)  # leftovers of a dead run
+    _cleanup(driver, database, keep + ([active.version] if active else []), names)  # leftovers of a dead run
     dim = int(next(iter(output.embeddings.values())).shape[1])
     props = {**names.as_model_props(), "dim": dim, "params": json.dumps(output.params),
              "metrics": json.dumps(output.metrics), "checkpoint": output.checkpoint}
@@ -285,7 +283,7 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
         if label in output.embeddings:
             driver.execute_query(cypher.render("writeback_vector_index", index=names.index(label), label=label,
                                                property=names.embedding_property), dim=dim, database_=database)
-    driver.execute_query("CALL db.awaitIndexes(600)", database_=database)
+    driver.execute_query(cypher.load("await_indexes"), timeout_seconds=INDEX_TIMEOUT_S, database_=database)
     stats.seconds["vector_index"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -323,11 +321,6 @@ def _verify(driver: neo4j.Driver, database: str, version: str, names: SlotNames,
         raise IncompleteModelError(
             f"model {version} is incomplete in database {database!r}: it holds {', '.join(wrong)}; it was not "
             "activated and the previous model stays active. Run the publish again.")
-
-
-def _active_version(driver: neo4j.Driver, database: str) -> str | None:
-    records, _, _ = driver.execute_query(cypher.load("active_model"), database_=database)
-    return records[0]["version"] if records else None
 
 
 def _embedding_batches(driver: neo4j.Driver, database: str, columns: GraphColumns,
