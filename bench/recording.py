@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 
-def print_and_record(result: dict, out: Path | None, interactions: int) -> None:
+def print_and_record(result: dict, out: Path | None, interactions: int | str) -> None:
     """Print ``result``; with ``out``, also store it there under ``interactions`` (other sizes kept)."""
     print(json.dumps(result, indent=2))
     if out:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +15,10 @@ from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.evaluation.evaluate import fit_data, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
+from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
+from kgrec.engine.models.item_graph_attention import LAMBDAS, STEPS
 from kgrec.engine.neo4j.persist import load_model, save_model
-from kgrec.engine.training.config import TrainConfig
+from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
 torch.set_num_threads(1)
@@ -143,3 +148,93 @@ def test_a_registered_model_appears_in_the_evaluation_table(columns, monkeypatch
     assert set(results) == {"tiny", "popularity"}
     assert results["tiny"]["ndcg@20"] < results["popularity"]["ndcg@20"]
     assert "diversity@20" in results["tiny"] and "novelty@20" in results["tiny"]
+
+
+# -- the fast paths of fitting give what the direct computations give ------------------------
+
+
+def test_the_gram_matrix_per_user_block_is_the_whole_product(columns):
+    matrix = interaction_matrix(columns)
+    whole = (matrix.T @ matrix).toarray()
+    for block in (7, 4096):
+        assert np.array_equal(gram_matrix(matrix, users_per_block=block).numpy(), whole)
+
+
+@pytest.mark.parametrize("lambda_reg", LAMBDAS)
+def test_item_weights_of_the_lambda_grid_are_the_direct_inverse(columns, lambda_reg):
+    """One Gram matrix serves the whole grid: each penalty's B is the textbook float64 formula."""
+    matrix = interaction_matrix(columns)
+    gram = gram_matrix(matrix)
+    kept = gram.clone()
+    weights = ease_from_gram(gram, lambda_reg)
+    assert torch.equal(gram, kept) and weights.is_contiguous()
+    p = np.linalg.inv((matrix.T @ matrix).toarray().astype(np.float64) + lambda_reg * np.eye(matrix.shape[1]))
+    direct = p / -np.diag(p)
+    np.fill_diagonal(direct, 0.0)
+    assert np.allclose(weights.numpy(), direct, rtol=1e-3, atol=1e-6 * np.abs(direct).max())
+    assert torch.equal(ease_weights(matrix, lambda_reg), weights)
+
+
+def _dense_scores(model, histories: Histories, theta: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """The attention model's scores as first written: dense knowledge factors ``left`` (items x
+    entities) and ``right`` (entities x items), a dense attention matrix."""
+    n_items = histories.num_items
+    alpha = model._alpha(histories, theta)
+    dense = torch.zeros(len(histories), n_items).index_put(
+        (torch.from_numpy(histories.row_of()), torch.from_numpy(histories.items)), alpha, accumulate=True)
+    scores = dense @ model.weights[:, columns]
+    for gamma, (items, entities, item_norm, entity_degree, _) in zip(theta[5:].exp(), model._links):
+        links = np.zeros((n_items, len(entity_degree)), np.float32)
+        links[items, entities] = 1.0
+        left = torch.from_numpy(links * item_norm[:, None] / np.maximum(entity_degree, 1.0)[None, :])
+        right = torch.from_numpy((links * item_norm[:, None]).T.copy())
+        scores = scores + gamma * (dense @ left) @ right[:, columns]
+    return scores
+
+
+def test_sparse_scores_and_their_gradient_are_the_dense_ones(columns, attention):
+    """What the Adam steps see (scores of some items, and the gradient to the attention's
+    parameters) and what ranking sees (every item) are the dense computation's."""
+    model, _ = attention
+    histories = histories_from_columns(columns).select(np.arange(0, 200, 3))
+    some = torch.from_numpy(np.random.default_rng(0).choice(histories.num_items, 40, replace=False))
+    every = torch.arange(histories.num_items)
+    theta = model.theta.clone().requires_grad_(True)
+    fast = model._scores(histories, theta, some)
+    (fast ** 2).sum().backward()
+    fast_grad, theta.grad = theta.grad.clone(), None
+    dense = _dense_scores(model, histories, theta, some)
+    (dense ** 2).sum().backward()
+    assert torch.allclose(fast, dense, rtol=1e-4, atol=1e-6) and torch.allclose(fast_grad, theta.grad, rtol=1e-3)
+    with torch.no_grad():
+        assert torch.allclose(model.score(histories), _dense_scores(model, histories, model.theta, every),
+                              rtol=1e-4, atol=1e-6)
+
+
+def test_the_device_is_the_configured_one_and_a_missing_gpu_is_one_message(columns, monkeypatch):
+    model = create("attention", TrainConfig(seed=0, device="cpu")).fit(fit_data(columns, temporal_split(columns)))
+    assert model.weights.device.type == "cpu" and all(hop.left.device.type == "cpu" for hop in model.hops)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert TrainConfig(device="auto").resolved_device().type == "cpu"
+    with pytest.raises(DeviceUnavailableError, match="--device cuda: no CUDA GPU available.*--device cpu"):
+        TrainConfig(device="cuda").resolved_device()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_fitting_shows_its_progress_on_a_terminal_only_when_asked(columns, monkeypatch, progress):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    data = fit_data(columns, temporal_split(columns))
+    data.progress = progress
+    create("attention", TrainConfig(seed=0)).fit(data)
+    shown = terminal.getvalue()
+    if progress:
+        assert f"attention: learning:   0%|          | 0/{STEPS}" in shown  # then redrawn, and cleared at the end
+        assert "attention: choosing lambda and knowledge share:" in shown
+    else:
+        assert shown == ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import neo4j
@@ -48,7 +48,10 @@ class PublishStats:
             hyper-parameters picked, best epoch for models trained by gradient).
         write: what the write-back wrote, with seconds per phase (see :class:`WriteStats`).
         checkpoint: the saved model (recorded on the ``:Model`` node as ``checkpoint``).
-        seconds: wall time per phase: ``pull``, ``train``, ``output``, ``write``.
+        seconds: wall time per phase: ``pull``, ``train``, ``output`` (scores, evidence, attention,
+            embeddings), ``save`` (the checkpoint file), ``write``.
+        fit_phases: the model's own seconds per phase of fitting, when it keeps them (the
+            attention model's ``timings``).
     """
 
     pull: PullStats
@@ -56,6 +59,7 @@ class PublishStats:
     write: WriteStats
     checkpoint: Path
     seconds: dict[str, float]
+    fit_phases: dict = field(default_factory=dict)
 
 
 def new_version(model: str) -> str:
@@ -82,7 +86,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
         top_k: RECOMMENDED edges per user.
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
-        progress: progress bars during the write-back.
+        progress: progress bars during fitting and the write-back (on a terminal only).
         model_dir: where the trained model is saved (default ``$KGREC_HOME/models``). After
             the switch, the checkpoint files of the models the write-back removed (the retired
             one, leftovers of dead runs) are deleted from it.
@@ -110,23 +114,28 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
                                   "compare it with `kgrec eval --methods ...`")
     histories = histories_from_columns(columns)
     data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
-                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume)
+                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
     model.fit(data)
     metrics = dict(model.params)  # what fitting chose and its validation score (scoring validation after the refit would leak)
     seconds["train"] = time.monotonic() - started
 
     started = time.monotonic()
     output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
-                          metrics=metrics)
+                          metrics=metrics, progress=progress)
+    seconds["output"] = time.monotonic() - started
+
+    started = time.monotonic()
     model_dir = model_dir or models_dir()
     checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
     output.checkpoint = str(checkpoint)
-    seconds["output"] = time.monotonic() - started
+    seconds["save"] = time.monotonic() - started
 
     started = time.monotonic()
     before = model_checkpoints(driver, database)
     write_stats = write_model(driver, database, columns, output, progress=progress)
     prune_checkpoints(before, model_checkpoints(driver, database), model_dir)
     seconds["write"] = time.monotonic() - started
-    log.info("model %s active (checkpoint %s)", output.version, checkpoint)
-    return output.version, PublishStats(pull_stats, metrics, write_stats, checkpoint, seconds)
+    log.info("model %s active (checkpoint %s); seconds: %s", output.version, checkpoint,
+             ", ".join(f"{phase} {s:.1f}" for phase, s in seconds.items()))
+    return output.version, PublishStats(pull_stats, metrics, write_stats, checkpoint, seconds,
+                                        dict(getattr(model, "timings", {})))

@@ -43,6 +43,7 @@ class FitData:
             ``validate``. None: same as ``columns``.
         checkpoint_dir, resume: per-epoch checkpoints of models trained by gradient
             (:func:`kgrec.engine.training.train.fit`), and whether to continue from the last one.
+        progress: progress bars for the long parts of fitting (shown only on a terminal).
     """
 
     columns: GraphColumns
@@ -50,6 +51,7 @@ class FitData:
     refit: GraphColumns | None = None
     checkpoint_dir: Path | None = None
     resume: bool = False
+    progress: bool = True
 
 
 class Recommender(ABC):

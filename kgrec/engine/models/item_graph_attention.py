@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,8 +17,9 @@ from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.models.base import FitData, Recommender
-from kgrec.engine.models.ease import ease_weights
+from kgrec.engine.models.ease import ease_from_gram, gram_matrix
 from kgrec.graph_schema import ITEM, USER
+from kgrec.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -82,35 +86,80 @@ class ItemGraphAttention(Recommender):
     folds_in = True
 
     def fit(self, data: FitData) -> "ItemGraphAttention":
+        r"""Learn the attention on an inner split, choose :math:`\lambda` and the knowledge share on
+        ``data.validate``, refit :math:`B` on ``data.refit``. Seconds per phase are kept in
+        :attr:`timings` (``bench/bench_train.py`` reports them)."""
+        self.timings: dict[str, float | list[float]] = {"factorisations": [], "validations": []}
         generator = torch.Generator().manual_seed(self.config.seed)
-        self._graph(data.columns)
+        with self._timed("knowledge_graph"):
+            self._graph(data.columns)
         inner = temporal_split(data.columns, test_fraction=INNER_HOLDOUT, val_fraction=0.0)
         inputs = inner.fit_columns(data.columns, inner.train)
-        self.theta = _initial_theta(len(self.relations))
-        self.weights = ease_weights(interaction_matrix(inputs), LAMBDAS[1])
+        self.theta = _initial_theta(len(self.relations)).to(self.device)
+        self.weights = self._ease(interaction_matrix(inputs), LAMBDAS[1])
         history = histories_from_columns(data.columns, inner.train)
         targets = inner.matrix(inner.test)
-        self._learn_attention(history, targets, generator)
+        with self._timed("attention_steps"):
+            self._learn_attention(history, targets, generator, data.progress)
         best, learned = (LAMBDAS[1], 1.0), self.theta.clone()
         if data.validate:
-            train, scores = interaction_matrix(data.columns), {}
-            for lambda_reg in LAMBDAS:
-                self.weights = ease_weights(train, lambda_reg)
-                for share in KNOWLEDGE_SHARES if self.relations else (1.0,):
-                    self.theta = _with_knowledge_share(learned, share)
-                    scores[lambda_reg, share] = data.validate(self)
-                    log.debug("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
-                             lambda_reg, share, scores[lambda_reg, share])
+            shares = KNOWLEDGE_SHARES if self.relations else (1.0,)
+            scores = {}
+            with self._timed("gram"):
+                gram = gram_matrix(interaction_matrix(data.columns), self.device)
+            # a unit of this bar is one factorisation or one validation
+            with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(LAMBDAS) * (1 + len(shares)),
+                              unit="steps", enabled=data.progress) as bar:
+                for lambda_reg in LAMBDAS:
+                    self.weights = None  # free the previous B before the next factorisation
+                    self.weights = self._ease(gram, lambda_reg)
+                    bar.update()
+                    for share in shares:
+                        self.theta = _with_knowledge_share(learned, share)
+                        with self._timed("validations"):
+                            scores[lambda_reg, share] = data.validate(self)
+                        bar.update()
+                        log.debug("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
+                                  lambda_reg, share, scores[lambda_reg, share])
+            del gram
             best = max(scores, key=scores.get)
         self.theta = _with_knowledge_share(learned, best[1])
-        self.weights = ease_weights(interaction_matrix(data.refit or data.columns), best[0])
+        self.weights = None
+        self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
         self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
         log.info("attention model: lambda %g, knowledge share %g, %s", *best,
                  ", ".join(f"{k} {v:.3g}" for k, v in self.attention_parameters().items()))
+        log.debug("attention model: seconds per phase %s", self.timings)
         return self
+
+    def _ease(self, matrix_or_gram: sp.csr_matrix | torch.Tensor, lambda_reg: float) -> torch.Tensor:
+        """:math:`B` for ``lambda_reg`` on this model's device, from interactions or their Gram
+        matrix; the seconds go to :attr:`timings` (``gram``, ``factorisations``)."""
+        gram = matrix_or_gram
+        if not isinstance(gram, torch.Tensor):
+            with self._timed("gram"):
+                gram = gram_matrix(matrix_or_gram, self.device)
+        with self._timed("factorisations"):
+            return ease_from_gram(gram, lambda_reg)
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        """Add the block's wall seconds to ``timings[phase]`` (appended when it is a list), and
+        the process's CPU seconds to ``timings["cpu"][phase]`` (on a shared machine, the wall
+        time says as much about the neighbours as about the work)."""
+        started, started_cpu = time.perf_counter(), time.process_time()
+        yield
+        seconds, cpu = round(time.perf_counter() - started, 3), round(time.process_time() - started_cpu, 3)
+        cpu_timings = self.timings.setdefault("cpu", {})
+        if isinstance(self.timings.get(phase), list):
+            self.timings[phase].append(seconds)
+            cpu_timings.setdefault(phase, []).append(cpu)
+        else:
+            self.timings[phase] = self.timings.get(phase, 0.0) + seconds
+            cpu_timings[phase] = cpu_timings.get(phase, 0.0) + cpu
 
     def attention_parameters(self) -> dict[str, float]:
         """The learned attention, readable: fading ``tau`` (interactions), ``floor``, the bias of
@@ -140,55 +189,71 @@ class ItemGraphAttention(Recommender):
 
     def _set_links(self, relations: list[EdgeKey], links: list[tuple[np.ndarray, np.ndarray, int]],
                    n_items: int) -> None:
-        """Each relation's (item, entity) links as normalised factors: ``left[r]`` (items x
-        entities) and ``right[r]`` (entities x items) with ``left @ right`` the two-hop
-        item-entity-item propagation of relation ``r``."""
+        """Each relation's (item, entity) links as a sparse :class:`_TwoHop` (the
+        item-entity-item propagation of relation ``r``), on the configured device."""
+        self.device = self.config.resolved_device()
         self.relations = list(relations)
-        self.left, self.right, self._links = [], [], []
+        self.hops: list[_TwoHop] = []
+        self._links = []
         for items, entities, n_entities in links:
             matrix = sp.csr_matrix((np.ones(len(items), np.float32), (items, entities)), shape=(n_items, n_entities))
             matrix.data[:] = 1.0
             item_degree = np.asarray(matrix.sum(1)).ravel()
             entity_degree = np.asarray(matrix.sum(0)).ravel()
             item_norm = 1.0 / np.sqrt(np.maximum(item_degree, 1.0))
-            left = sp.diags(item_norm) @ matrix @ sp.diags(1.0 / np.maximum(entity_degree, 1.0))
-            right = (sp.diags(item_norm) @ matrix).T
-            self.left.append(torch.from_numpy(left.toarray().astype(np.float32)))
-            self.right.append(torch.from_numpy(right.toarray().astype(np.float32)))
+            self.hops.append(_TwoHop(matrix, item_norm, entity_degree, self.device))
             self._links.append((items, entities, item_norm, entity_degree, n_entities))
 
     # -- scoring ---------------------------------------------------------------------------
 
     def _alpha(self, histories: Histories, theta: torch.Tensor) -> torch.Tensor:
         """:math:`\\alpha` of every interaction of ``histories`` (softmax per row)."""
-        rows = torch.from_numpy(histories.row_of())
-        recency = torch.from_numpy(histories.recency.astype(np.float32))
-        relation = torch.from_numpy(interaction_relation(histories))
+        device = theta.device
+        rows = torch.from_numpy(histories.row_of()).to(device)
+        recency = torch.from_numpy(histories.recency.astype(np.float32)).to(device)
+        relation = torch.from_numpy(interaction_relation(histories)).to(device)
         tau, floor = theta[0].exp(), torch.sigmoid(theta[1])
         bias = torch.stack([theta.new_zeros(()), theta[2], theta[3]])
         logits = torch.log(floor + torch.exp(-recency / tau)) + bias[relation]
         n_rows = len(histories)
-        peak = torch.full((n_rows,), -torch.inf).scatter_reduce(0, rows, logits.detach(), "amax")
+        peak = torch.full((n_rows,), -torch.inf, device=device).scatter_reduce(0, rows, logits.detach(), "amax")
         weights = torch.exp(logits - peak[rows])
-        total = torch.zeros(n_rows).index_add(0, rows, weights)
+        total = torch.zeros(n_rows, device=device).index_add(0, rows, weights)
         return weights / total[rows]
 
     def _scores(self, histories: Histories, theta: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores of every item, or only of the items ``columns`` (in that order)."""
+        """Scores of every item, or only of the items ``columns`` (in that order, with gradients
+        to ``theta``), on the model's device.
+
+        Every item: one sparse (users x items) x dense :math:`B` product. Some items (the
+        sampled softmax of :meth:`_learn_attention`): only the rows of :math:`B` the histories
+        use, at the columns asked for, summed per user, so that the cost and the gradient
+        follow the interactions, not the catalogue."""
         alpha = self._alpha(histories, theta)
-        rows, items = torch.from_numpy(histories.row_of()), torch.from_numpy(histories.items)
-        weights = self.weights if columns is None else self.weights[:, columns]
-        scores = _WeightedRows.apply(alpha, rows, items, len(histories), weights)
-        for gamma, left, right in zip(theta[5:].exp(), self.left, self.right):
-            right = right if columns is None else right[:, columns]
-            scores = scores + gamma * (_WeightedRows.apply(alpha, rows, items, len(histories), left) @ right)
+        rows = torch.from_numpy(histories.row_of()).to(self.device)
+        items = torch.from_numpy(histories.items).to(self.device)
+        n_rows = len(histories)
+        if columns is None:
+            weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (n_rows, self.weights.shape[0]),
+                                               check_invariants=False)
+            scores = torch.sparse.mm(weighted, self.weights)
+            knowledge = None  # items x users: the sparse products give it in this layout, added once
+            for gamma, hop in zip(theta[5:].exp(), self.hops):
+                knowledge = hop.spread_all(gamma * hop.gather(alpha, rows, items, n_rows), knowledge)
+            if knowledge is not None:
+                scores.add_(knowledge.T)
+        else:
+            scores = torch.zeros(n_rows, len(columns), device=self.device).index_add(
+                0, rows, alpha[:, None] * self.weights[items[:, None], columns[None, :]])
+            for gamma, hop in zip(theta[5:].exp(), self.hops):
+                scores = scores + gamma * hop.spread(hop.gather(alpha, rows, items, n_rows), columns)
         return scores
 
     @torch.no_grad()
     def score(self, histories: Histories) -> torch.Tensor:
         if len(histories.items) == 0:
             return torch.zeros(len(histories), histories.num_items)
-        return self._scores(histories, self.theta)
+        return self._scores(histories, self.theta).cpu()
 
     @torch.no_grad()
     def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray:
@@ -196,15 +261,18 @@ class ItemGraphAttention(Recommender):
         if len(one.items) == 0:
             return np.zeros((0, len(targets)), np.float32)
         alpha = self._alpha(one, self.theta)
-        items, targets_t = torch.from_numpy(one.items), torch.from_numpy(np.asarray(targets, np.int64))
+        items = torch.from_numpy(one.items).to(self.device)
+        targets_t = torch.from_numpy(np.asarray(targets, np.int64)).to(self.device)
         messages = self.weights[items][:, targets_t]
-        for gamma, left, right in zip(self.theta[5:].exp(), self.left, self.right):
-            messages = messages + gamma * (left[items] @ right[:, targets_t])
-        return (alpha[:, None] * messages).numpy()
+        each = torch.arange(len(items), device=self.device)
+        for gamma, hop in zip(self.theta[5:].exp(), self.hops):
+            messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), targets_t)
+        return (alpha[:, None] * messages).cpu().numpy()
 
     # -- learning the attention ------------------------------------------------------------------
 
-    def _learn_attention(self, history: Histories, targets: sp.csr_matrix, generator: torch.Generator) -> None:
+    def _learn_attention(self, history: Histories, targets: sp.csr_matrix, generator: torch.Generator,
+                         progress: bool = True) -> None:
         users = np.flatnonzero((np.diff(targets.indptr) > 0) & (np.diff(history.indptr) > 0))
         if len(users) == 0:
             return
@@ -216,7 +284,8 @@ class ItemGraphAttention(Recommender):
         curve = []
         n_items = history.num_items
         popular = torch.from_numpy(np.argsort(-np.asarray(history.binary().sum(0)).ravel(), kind="stable")[:NEGATIVES])
-        for step in range(STEPS):
+        # the random draws stay on the CPU generator, so every device learns from the same batches
+        for step in progress_bar(range(STEPS), desc="attention: learning", unit="steps", enabled=progress):
             pick = users[torch.randperm(len(users), generator=generator)[:USERS_PER_STEP].numpy()]
             batch = history.select(pick)
             wanted = targets[pick]
@@ -226,12 +295,12 @@ class ItemGraphAttention(Recommender):
             others = torch.cat([popular, torch.randint(0, n_items, (NEGATIVES,), generator=generator)])
             candidates, position = torch.unique(torch.cat([torch.from_numpy(wanted.indices.astype(np.int64)), others]),
                                                 return_inverse=True)
-            logits = self._scores(batch, theta, candidates) / theta[4].exp()
+            logits = self._scores(batch, theta, candidates.to(self.device)) / theta[4].exp()
             seen = np.zeros((len(pick), n_items), bool)
             seen[batch.row_of(), batch.items] = True
-            logits = logits.masked_fill(torch.from_numpy(seen[:, candidates.numpy()]), -torch.inf)
-            rows = torch.from_numpy(np.repeat(np.arange(len(pick)), np.diff(wanted.indptr)))
-            log_p = logits[rows, position[:len(rows)]] - torch.logsumexp(logits, 1)[rows]
+            logits = logits.masked_fill(torch.from_numpy(seen[:, candidates.numpy()]).to(self.device), -torch.inf)
+            rows = torch.from_numpy(np.repeat(np.arange(len(pick)), np.diff(wanted.indptr))).to(self.device)
+            log_p = logits[rows, position[:len(rows)].to(self.device)] - torch.logsumexp(logits, 1)[rows]
             loss = -log_p.mean()
             optimizer.zero_grad()
             loss.backward()
@@ -247,9 +316,9 @@ class ItemGraphAttention(Recommender):
     def attention(self, columns: GraphColumns, histories: Histories) -> dict[EdgeKey, np.ndarray]:
         interacted = np.zeros(len(columns.edges[INTERACTION_KEY][0]), np.float32)
         known = histories.edges >= 0
-        interacted[histories.edges[known]] = self._alpha(histories, self.theta).numpy()[known]
+        interacted[histories.edges[known]] = self._alpha(histories, self.theta).cpu().numpy()[known]
         result = {INTERACTION_KEY: interacted}
-        gammas = self.theta[5:].exp().numpy()
+        gammas = self.theta[5:].exp().cpu().numpy()
         raw = [gamma * item_norm[items] / np.maximum(entity_degree[entities], 1.0)
                for gamma, (items, entities, item_norm, entity_degree, _) in zip(gammas, self._links)]
         per_item = np.zeros(len(columns.node_ids[ITEM]))
@@ -266,9 +335,11 @@ class ItemGraphAttention(Recommender):
         so a user's dot product with an item approximates the collaborative part of its score."""
         source, target = self._factors()
         alpha = self._alpha(histories, self.theta)
-        users = torch.zeros(len(histories), source.shape[1]).index_add(
-            0, torch.from_numpy(histories.row_of()), alpha[:, None] * source[torch.from_numpy(histories.items)])
-        return {ITEM: target.numpy(), USER: users.numpy()}
+        rows = torch.from_numpy(histories.row_of()).to(self.device)
+        items = torch.from_numpy(histories.items).to(self.device)
+        users = torch.zeros(len(histories), source.shape[1], device=self.device).index_add(
+            0, rows, alpha[:, None] * source[items])
+        return {ITEM: target.cpu().numpy(), USER: users.cpu().numpy()}
 
     def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """:math:`(P, Q)` of the item-item weights, computed once per fitted or loaded model: a
@@ -300,27 +371,59 @@ class ItemGraphAttention(Recommender):
         return self
 
 
-class _WeightedRows(torch.autograd.Function):
-    """``out[b] = sum_k values[k] * dense[cols[k]]`` over the interactions ``k`` of row ``b``: a
-    sparse (rows x items) matrix of attention values times a fixed dense matrix.
+class _TwoHop:
+    r"""One knowledge relation's item -> entity -> item propagation, kept sparse.
 
-    Why not ``torch.sparse.mm`` alone: autograd through it materialises a sparse gradient by a
-    slow generic path; here a value's gradient is the dot product of its row's gradient with its
-    item's row of ``dense``, read off one dense product ``grad @ dense.T`` (a matrix product is
-    several times faster than gathering each interaction's row)."""
+    With :math:`L` the (items x entities) links of relation :math:`r`, the two factors of the
+    model's knowledge message are ``left`` :math:`= D_i^{-1/2} L D_e^{-1}` and ``right``
+    :math:`= (D_i^{-1/2} L)^\top`. An item has a few links (a creator, a few tags and genres),
+    so both are stored as the links themselves: :meth:`gather` sums rows of ``left`` weighted
+    per interaction, :meth:`spread` and :meth:`spread_all` multiply by ``right``. As dense matrices they cost
+    items x entities each, and a product with ``right`` over every item cost as much as with
+    :math:`B` itself (thousands of creators at a million interactions).
+    """
 
-    @staticmethod
-    def forward(ctx, values: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, n_rows: int,
-                dense: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(rows, cols, dense)
-        sparse = torch.sparse_coo_tensor(torch.stack([rows, cols]), values.detach(), (n_rows, dense.shape[0]),
-                                         check_invariants=False)
-        return torch.sparse.mm(sparse, dense)
+    def __init__(self, links: sp.csr_matrix, item_norm: np.ndarray, entity_degree: np.ndarray, device: torch.device):
+        n_items, self.n_entities = links.shape
+        item = np.repeat(np.arange(n_items), np.diff(links.indptr))
+        self.indptr = torch.from_numpy(links.indptr.astype(np.int64)).to(device)
+        self.entity = torch.from_numpy(links.indices.astype(np.int64)).to(device)
+        self.left = torch.from_numpy((item_norm[item] / np.maximum(entity_degree[links.indices], 1.0)).astype(np.float32)).to(device)
+        self.right = torch.from_numpy(item_norm[item].astype(np.float32)).to(device)
+        # right transposed, (items x entities), for the product over every item
+        self.right_t = torch.sparse_coo_tensor(torch.stack([torch.from_numpy(item).to(device), self.entity]), self.right,
+                                               (n_items, self.n_entities), check_invariants=False).coalesce()
 
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        rows, cols, dense = ctx.saved_tensors
-        return (grad @ dense.T)[rows, cols], None, None, None, None
+    def _links_of(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For every link of every item of ``items`` (duplicates included): the position in
+        ``items`` it belongs to, and the link's index."""
+        starts, counts = self.indptr[items], self.indptr[items + 1] - self.indptr[items]
+        owner = torch.repeat_interleave(torch.arange(len(items), device=items.device), counts)
+        first = torch.cumsum(counts, 0) - counts
+        link = starts[owner] + torch.arange(len(owner), device=items.device) - first[owner]
+        return owner, link
+
+    def gather(self, values: torch.Tensor, rows: torch.Tensor, items: torch.Tensor, n_rows: int) -> torch.Tensor:
+        r"""(n_rows x entities): row ``b`` is :math:`\sum_k values_k\, left[items_k]` over the
+        interactions ``k`` with ``rows[k] == b``."""
+        owner, link = self._links_of(items)
+        flat = rows[owner] * self.n_entities + self.entity[link]
+        return torch.zeros(n_rows * self.n_entities, device=values.device).index_add(
+            0, flat, values[owner] * self.left[link]).view(n_rows, self.n_entities)
+
+    def spread(self, entities: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        """``entities @ right[:, columns]``: (rows x len(columns))."""
+        owner, link = self._links_of(columns)
+        return torch.zeros(entities.shape[0], len(columns), device=entities.device).index_add(
+            1, owner, entities[:, self.entity[link]] * self.right[link])
+
+    def spread_all(self, entities: torch.Tensor, into: torch.Tensor | None = None) -> torch.Tensor:
+        """``(entities @ right)`` over every item, transposed (items x rows), added to ``into``
+        when given: the sparse x dense product's own layout, so that several relations add up
+        without a strided pass each (adding a transposed matrix costs several plain additions)."""
+        if into is None:
+            return torch.sparse.mm(self.right_t, entities.T.contiguous())
+        return torch.sparse.addmm(into, self.right_t, entities.T.contiguous())
 
 
 def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:

@@ -17,13 +17,15 @@ from kgrec.engine.data.histories import Histories
 from kgrec.engine.evaluation.metrics import top_k
 from kgrec.engine.models.base import Recommender
 from kgrec.engine.neo4j.writeback import ModelOutput
+from kgrec.progress import progress_bar
 
 #: evidence interactions kept per recommendation
 EVIDENCE = 10
 
 
 def model_output(model: Recommender, columns: GraphColumns, histories: Histories, version: str, k: int = 20,
-                 params: dict | None = None, metrics: dict | None = None, user_batch: int = 1024) -> ModelOutput:
+                 params: dict | None = None, metrics: dict | None = None, user_batch: int = 1024,
+                 progress: bool = False) -> ModelOutput:
     """Embeddings per label, attention per relationship and the top-``k`` unseen items per user,
     each with its :data:`EVIDENCE` strongest interactions.
 
@@ -33,16 +35,18 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
         histories: every user of ``columns`` in index order, with all their interactions.
         version: the model version to tag everything with.
         k: recommendations per user.
+        progress: a progress bar per user (on a terminal only): scores and evidence take minutes
+            at a million interactions.
     """
     n_users = len(histories)
     top_items = np.full((n_users, k), -1, np.int64)
     top_scores = np.zeros((n_users, k), np.float32)
     evidence_items = np.full((n_users, k, EVIDENCE), -1, np.int64)
     evidence_weights = np.zeros((n_users, k, EVIDENCE), np.float32)
-    for start in range(0, n_users, user_batch):
+    for start in progress_bar(range(0, n_users, user_batch), desc="scoring users", unit="batches", enabled=progress):
         batch = np.arange(start, min(start + user_batch, n_users))
         top_items[batch], top_scores[batch] = ranked(model, histories.select(batch), k)
-    for user in range(n_users):
+    for user in progress_bar(range(n_users), desc="evidence of each recommendation", unit="users", enabled=progress):
         targets = top_items[user][top_items[user] >= 0]
         items, weights = strongest_evidence(model, histories, user, targets)
         evidence_items[user, :items.shape[0], :items.shape[1]] = items

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kgrec.errors import KgrecError
+
 if TYPE_CHECKING:
     import torch
 
 #: the model ``kgrec train`` publishes and ``kgrec eval`` puts first
 PUBLISHED_MODEL = "attention"
+
+
+class DeviceUnavailableError(KgrecError, RuntimeError):
+    """``--device cuda`` on a machine where torch sees no CUDA GPU."""
 
 
 @dataclass
@@ -32,8 +38,20 @@ class TrainConfig:
     device: str = "auto"
 
     def resolved_device(self) -> "torch.device":
+        """Where the models' tensors live: ``auto`` is CUDA when torch sees a GPU, else the CPU.
+
+        Raises:
+            DeviceUnavailableError: ``cuda`` was asked for and torch sees no GPU (checked here,
+                once, rather than as a driver error deep inside the first tensor copy).
+        """
         import torch
 
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            reason = ("this torch was built without CUDA" if torch.version.cuda is None
+                      else f"torch {torch.__version__} (CUDA {torch.version.cuda}) sees no GPU")
+            raise DeviceUnavailableError(f"--device {self.device}: no CUDA GPU available ({reason}); "
+                                         "use --device cpu, or --device auto to take a GPU only when there is one")
+        return device
