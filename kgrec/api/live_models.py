@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import anyio
 import neo4j
 
 from kgrec.cypher import library
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 #: model versions kept in memory: the active one and the one it replaced (requests in flight)
 KEPT = 2
+_NOT_LOADED = object()
 
 
 class LiveModels:
@@ -33,6 +35,14 @@ class LiveModels:
         self._models_root = models_root
         self._loaded: OrderedDict[str, FrozenModel | None] = OrderedDict()
         self._lock = threading.Lock()
+
+    async def frozen(self, version: str, checkpoint: str | None) -> FrozenModel | None:
+        """:meth:`get` from the event loop: a version already loaded (or known not to fold
+        users in) is answered at once, only a load goes to a worker thread."""
+        found = self._loaded.get(version, _NOT_LOADED)  # one dict read; the lock only guards loading
+        if found is not _NOT_LOADED:
+            return found
+        return await anyio.to_thread.run_sync(self.get, version, checkpoint)
 
     def get(self, version: str, checkpoint: str | None) -> FrozenModel | None:
         """The frozen model ``version`` saved at ``checkpoint``; blocking (call it off the event

@@ -41,7 +41,7 @@ async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_i
         raise ApiError(404, "unknown_user", f"no user with id {user_id!r}")
     if state.current or not state.version or not state.history:
         return None
-    frozen = await anyio.to_thread.run_sync(live_models.get, state.version, state.checkpoint)
+    frozen = await live_models.frozen(state.version, state.checkpoint)
     live = frozen and await anyio.to_thread.run_sync(fold_in, frozen, state.history, k)
     if not live:
         return None

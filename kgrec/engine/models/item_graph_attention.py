@@ -108,8 +108,8 @@ class ItemGraphAttention(Recommender):
             with self._timed("gram"):
                 gram = gram_matrix(interaction_matrix(data.columns), self.device)
             # a unit of this bar is one factorisation or one validation
-            with progress_bar(desc="attention: choosing lambda and knowledge share",
-                              total=len(LAMBDAS) * (1 + len(shares)), unit="steps", enabled=data.progress) as bar:
+            with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(LAMBDAS) * (1 + len(shares)),
+                              unit="steps", enabled=data.progress) as bar:
                 for lambda_reg in LAMBDAS:
                     self.weights = None  # free the previous B before the next factorisation
                     self.weights = self._ease(gram, lambda_reg)
@@ -189,7 +189,7 @@ class ItemGraphAttention(Recommender):
 
     def _set_links(self, relations: list[EdgeKey], links: list[tuple[np.ndarray, np.ndarray, int]],
                    n_items: int) -> None:
-        """Each relation's (item, entity) links as a sparse :class:`_TwoHop` (the two-hop
+        """Each relation's (item, entity) links as a sparse :class:`_TwoHop` (the
         item-entity-item propagation of relation ``r``), on the configured device."""
         self.device = self.config.resolved_device()
         self.relations = list(relations)
@@ -266,8 +266,7 @@ class ItemGraphAttention(Recommender):
         messages = self.weights[items][:, targets_t]
         each = torch.arange(len(items), device=self.device)
         for gamma, hop in zip(self.theta[5:].exp(), self.hops):
-            entities = hop.gather(torch.ones_like(alpha), each, items, len(items))
-            messages = messages + gamma * hop.spread(entities, targets_t)
+            messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), targets_t)
         return (alpha[:, None] * messages).cpu().numpy()
 
     # -- learning the attention ------------------------------------------------------------------
@@ -379,9 +378,9 @@ class _TwoHop:
     model's knowledge message are ``left`` :math:`= D_i^{-1/2} L D_e^{-1}` and ``right``
     :math:`= (D_i^{-1/2} L)^\top`. An item has a few links (a creator, a few tags and genres),
     so both are stored as the links themselves: :meth:`gather` sums rows of ``left`` weighted
-    per interaction, :meth:`spread` and :meth:`spread_all` multiply by ``right``. As dense
-    matrices they cost items x entities each, and a product with ``right`` over every item cost
-    as much as with :math:`B` itself (thousands of creators at a million interactions).
+    per interaction, :meth:`spread` and :meth:`spread_all` multiply by ``right``. As dense matrices they cost
+    items x entities each, and a product with ``right`` over every item cost as much as with
+    :math:`B` itself (thousands of creators at a million interactions).
     """
 
     def __init__(self, links: sp.csr_matrix, item_norm: np.ndarray, entity_degree: np.ndarray, device: torch.device):
@@ -389,13 +388,11 @@ class _TwoHop:
         item = np.repeat(np.arange(n_items), np.diff(links.indptr))
         self.indptr = torch.from_numpy(links.indptr.astype(np.int64)).to(device)
         self.entity = torch.from_numpy(links.indices.astype(np.int64)).to(device)
-        left = item_norm[item] / np.maximum(entity_degree[links.indices], 1.0)
-        self.left = torch.from_numpy(left.astype(np.float32)).to(device)
+        self.left = torch.from_numpy((item_norm[item] / np.maximum(entity_degree[links.indices], 1.0)).astype(np.float32)).to(device)
         self.right = torch.from_numpy(item_norm[item].astype(np.float32)).to(device)
         # right transposed, (items x entities), for the product over every item
-        ends = torch.stack([torch.from_numpy(item).to(device), self.entity])
-        self.right_t = torch.sparse_coo_tensor(ends, self.right, (n_items, self.n_entities),
-                                               check_invariants=False).coalesce()
+        self.right_t = torch.sparse_coo_tensor(torch.stack([torch.from_numpy(item).to(device), self.entity]), self.right,
+                                               (n_items, self.n_entities), check_invariants=False).coalesce()
 
     def _links_of(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """For every link of every item of ``items`` (duplicates included): the position in
