@@ -91,6 +91,19 @@ def test_input_errors_are_one_line_naming_where(kgrec, clean_db, neo4j_database,
                                   database_=neo4j_database).records[0]["n"] == int(case == "node-without-id")
 
 
+def test_device_cpu_runs_and_cuda_without_a_gpu_is_one_line(kgrec):
+    done = kgrec("eval", "--sample", "300", "--methods", "attention", "ease", "--device", "cpu")
+    _assert_quiet(done)
+    assert "attention" in done.stdout and "ease" in done.stdout
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: --device cuda is valid here")
+    for command in ("train", "eval"):
+        _assert_one_line_error(kgrec(command, "--device", "cuda"), "--device cuda: no CUDA GPU available",
+                               "use --device cpu")
+
+
 def test_verbose_shows_the_traceback(kgrec, tmp_path):
     done = kgrec("--verbose", "load", "csv", "--interactions", _write(tmp_path / "empty.csv", ""))
     assert done.returncode != 0 and "Traceback" in done.stderr and "is empty" in done.stderr
