@@ -16,6 +16,7 @@ from pathlib import Path
 
 import anyio
 import neo4j
+import torch
 
 from kgrec.cypher import library
 from kgrec.engine.fold_in import fold_in
@@ -32,6 +33,9 @@ class LiveModels:
     """Version -> :class:`FrozenModel` (or None when that version cannot fold users in)."""
 
     def __init__(self, models_root: Path | None = None):
+        # One user's scoring is a few small products: the API's parallelism is its requests, and
+        # intra-op threads on top of them only contend for the cores Neo4j needs too.
+        torch.set_num_threads(1)
         self._models_root = models_root
         self._loaded: OrderedDict[str, FrozenModel | None] = OrderedDict()
         self._lock = threading.Lock()
