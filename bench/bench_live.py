@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=2000, help="distinct existing users the pairs pick from")
     parser.add_argument("--new-share", type=float, default=0.1, help="share of pairs made by a new user")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the request mix")
+    parser.add_argument("--explain", action="store_true",
+                        help="also measure GETs with explain=true&paths=3 (the paths of a live list are computed per request)")
     parser.add_argument("--out", type=Path, help="also record the JSON here, under the graph's size")
     args = parser.parse_args()
 
@@ -121,7 +123,7 @@ def main() -> None:
         _pairs(base, users, items, 1, 1, 0.0, args.seed + 1, "k=10")
         result["first_pair_with_model_load_ms"] = round((time.perf_counter() - first) * 1000, 1)
         scenarios = []
-        for query in ("k=10", "k=10&explain=true&paths=3"):
+        for query in ("k=10", "k=10&explain=true&paths=3") if args.explain else ("k=10",):
             _pairs(base, users, items, min(100, args.pairs), args.concurrency, args.new_share, args.seed + 2, query)
             scenarios.append(_pairs(base, users, items, args.pairs, args.concurrency, args.new_share,
                                     args.seed + 3 + len(scenarios), query))
