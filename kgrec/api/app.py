@@ -42,8 +42,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # Opening a driver does not connect, so the service starts (and /healthz answers) even
         # while Neo4j is down; /readyz tells when it can serve.
         app.state.driver = open_api_driver(settings)
-        threading.Thread(target=app.state.live_models.warm_up, args=(app.state.driver, settings.neo4j.database),
-                         name="kgrec-model-warm-up", daemon=True).start()
+        threading.Thread(target=app.state.live_models.warm_up, args=(settings,), name="kgrec-model-warm-up",
+                         daemon=True).start()
         try:
             yield
         finally:

@@ -15,9 +15,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 import anyio
-import neo4j
 import torch
 
+from kgrec.api.neo4j_calls import open_api_driver
+from kgrec.api.settings import ApiSettings
 from kgrec.cypher import library
 from kgrec.engine.fold_in import fold_in
 from kgrec.engine.neo4j.persist import FrozenModel, ModelNotAvailableError, load_frozen
@@ -59,12 +60,16 @@ class LiveModels:
             self._loaded.move_to_end(version)
             return self._loaded[version]
 
-    def warm_up(self, driver: neo4j.Driver, database: str) -> None:
+    def warm_up(self, settings: ApiSettings) -> None:
         """Load the active model and fold one user in, so the first request after a start does
         not pay for reading the file and for the model's lazily computed parts. Never raises: a
-        server whose database is down still starts, and requests load the model later."""
+        server whose database is down still starts, and requests load the model later.
+
+        Runs in a thread of its own with a driver of its own: the app closes its driver at
+        shutdown, and a query of this thread in flight on it then broke the close."""
         try:
-            active = library.active_model(driver, database)
+            with open_api_driver(settings) as driver:
+                active = library.active_model(driver, settings.neo4j.database)
             frozen = self.get(active.version, active.checkpoint) if active else None
             if frozen is not None and len(frozen.item_ids):
                 fold_in(frozen, [{"item_id": frozen.item_ids[0]}], k=1)
