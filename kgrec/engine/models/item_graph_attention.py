@@ -115,7 +115,8 @@ class ItemGraphAttention(Recommender):
             with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(LAMBDAS) * (1 + len(shares)),
                               unit="steps", enabled=data.progress) as bar:
                 for lambda_reg in LAMBDAS:
-                    self.weights = self._messages = None  # free the previous B before the next factorisation
+                    # free the previous B and messages before the next factorisation
+                    self.weights = self._messages = knowledge = None
                     self.weights = self._ease(gram, lambda_reg)
                     with self._timed("knowledge_messages"):
                         knowledge = self._knowledge_messages(learned)
@@ -134,7 +135,8 @@ class ItemGraphAttention(Recommender):
         self.weights = self._messages = None
         self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
         with self._timed("knowledge_messages"):
-            self._messages = self._combined(self._knowledge_messages(self.theta), 1.0)
+            knowledge = self._knowledge_messages(self.theta)
+            self._messages = self._combined(knowledge, 1.0, into=knowledge)
         self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
