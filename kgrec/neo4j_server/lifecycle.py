@@ -19,7 +19,7 @@ from kgrec.neo4j_server.configure import ensure_password, write_config
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.fetch import fetch_jars, jars_present
 from kgrec.neo4j_server.layout import ServerLayout
-from kgrec.neo4j_server.toolchain import find_java
+from kgrec.neo4j_server.toolchain import Java, find_java
 from kgrec.settings import Settings
 
 SERVER_MAIN = "org.neo4j.server.CommunityEntryPoint"
@@ -110,7 +110,6 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
         if not current.bolt_ready:
             _wait_for_bolt(layout, current.pid, timeout)
         return status(layout)
-    java = find_java()
     for name, port in (("Bolt", layout.bolt_port), ("HTTP", layout.http_port)):
         if port_in_use(port):
             variable = "KGREC_BOLT_PORT" if name == "Bolt" else "KGREC_HTTP_PORT"
@@ -118,13 +117,8 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
                 f"{name} port {port} is already in use by another program (another Neo4j?). "
                 f"Stop it, or choose another port with {variable}=<port>."
             )
-    layout.home.mkdir(parents=True, exist_ok=True)
-    os.chmod(layout.home, 0o700)
-    if not jars_present(layout):
-        fetch_jars(layout)
     settings = Settings()
-    write_config(layout, settings)
-    ensure_password(layout, java)
+    java = prepare(layout, settings)
     cmd = [str(java.executable), *JVM_FLAGS, f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
            "-cp", f"{layout.server_home / 'plugins'}/*:{layout.lib_dir}/*", SERVER_MAIN,
            f"--home-dir={layout.server_home}", f"--config-dir={layout.conf_dir}"]
@@ -136,6 +130,26 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
     layout.pid_file.write_text(f"{proc.pid}\n")
     _wait_for_bolt(layout, proc.pid, timeout, proc)
     return status(layout)
+
+
+def prepare(layout: ServerLayout, settings: Settings | None = None) -> Java:
+    """Everything a start needs before the server runs: the home folder, the jars (fetched the
+    first time), ``neo4j.conf`` and the generated password. A bulk import into a new home runs
+    after this and before the server's first start, so the server starts only once.
+
+    Returns the Java the server runs on.
+
+    Raises:
+        ServerError: missing Java/Maven or a failed download.
+    """
+    java = find_java()
+    layout.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.home, 0o700)
+    if not jars_present(layout):
+        fetch_jars(layout)
+    write_config(layout, settings or Settings())
+    ensure_password(layout, java)
+    return java
 
 
 def _wait_for_bolt(layout: ServerLayout, pid: int | None, timeout: float,
