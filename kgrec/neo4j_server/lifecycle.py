@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgrec.neo4j_server import class_archive
 from kgrec.neo4j_server.configure import ensure_password, write_config
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.fetch import fetch_jars, jars_present
@@ -119,8 +120,12 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
             )
     settings = Settings()
     java = prepare(layout, settings)
-    cmd = [str(java.executable), *JVM_FLAGS, f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
-           "-cp", f"{layout.server_home / 'plugins'}/*:{layout.lib_dir}/*", SERVER_MAIN,
+    # The jars by their real folder and first, plugins after: homes that share the jars then
+    # share one class archive (a start may only add to the end of the class path it recorded).
+    class_path = [layout.lib_dir.resolve(), layout.server_home / "plugins"]
+    cmd = [str(java.executable), *JVM_FLAGS, *class_archive.jvm_flags(layout, java, class_path),
+           f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
+           "-cp", ":".join(f"{folder}/*" for folder in class_path), SERVER_MAIN,
            f"--home-dir={layout.server_home}", f"--config-dir={layout.conf_dir}"]
     layout.log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(layout.log_file, "ab") as log:
@@ -175,10 +180,12 @@ def stop(layout: ServerLayout, timeout: float = STOP_TIMEOUT_S) -> bool:
     os.kill(current.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _is_neo4j_process(current.pid):
-        time.sleep(0.25)
-    if _is_neo4j_process(current.pid):
+        time.sleep(0.1)
+    clean = not _is_neo4j_process(current.pid)
+    if not clean:
         os.kill(current.pid, signal.SIGKILL)
         while _is_neo4j_process(current.pid):
             time.sleep(0.1)
     layout.pid_file.unlink(missing_ok=True)
+    class_archive.settle(layout, clean_stop=clean)
     return True
