@@ -124,20 +124,15 @@ def _timed_bulk(graph, settings, layout, bulk_write_graph, interactions: int) ->
 @contextmanager
 def _importer_cpu() -> Iterator[list[float]]:
     """CPU seconds of the admin tool's runs inside the block. A stopped server is a child of
-    this process too (it started it) and would be counted when reaped, so exited children are
-    reaped before each run."""
+    this process too (it started it) and would be counted whenever it is reaped, so exited
+    children are reaped before each run."""
     from kgrec.neo4j_server import admin
 
     seconds: list[float] = []
     run_admin = admin.run_admin
 
     def measured(*args, **kwargs):
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        _reap_exited_children()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
             return run_admin(*args, **kwargs)
@@ -150,6 +145,19 @@ def _importer_cpu() -> Iterator[list[float]]:
         yield seconds
     finally:
         admin.run_admin = run_admin
+
+
+def _reap_exited_children() -> None:
+    """Wait for the children of this process that are exiting or have exited (an exiting
+    process has no command line any more), so that their CPU is counted now."""
+    for proc in Path("/proc").iterdir():
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            exiting = parent == os.getpid() and not (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if exiting:
+            os.waitpid(int(proc.name), 0)
 
 
 def _process_cpu_s(pid: int) -> float:

@@ -28,9 +28,9 @@ IMPORT_TIMEOUT_S = 3 * 3600
 #: 14.9-18.7 s, alternating runs). Not measured above 1M here: bigger imports keep the JVM's
 #: default, made for long runs.
 QUICK_COMPILER_BELOW_ROWS = 10_000_000
-#: database names as Neo4j accepts them; the name also becomes a folder name below ``data``
 #: how an import's files name nodes (``neo4j-admin database import full --id-type``)
 IdType = Literal["string", "integer", "actual"]
+#: database names as Neo4j accepts them; the name also becomes a folder name below ``data``
 _DATABASE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 #: the message of each cause in a Java stack trace, and exception names repeated inside one
 _CAUSE = re.compile(r"^Caused by: [\w.$]+: (.*)$", re.MULTILINE)
@@ -73,8 +73,8 @@ def import_full(layout: ServerLayout, database: str, *, nodes: Sequence[ImportSo
         ServerError: the tool failed; the message carries its reason.
     """
     check_database_name(database)
-    args = ["database", "import", "full", database, "--overwrite-destination=true", "--verbose", f"--id-type={id_type}",
-            f"--array-delimiter=U+{ord(array_delimiter):04X}", "--bad-tolerance=0",
+    args = ["database", "import", "full", database, "--overwrite-destination=true", "--verbose",
+            f"--id-type={id_type}", f"--array-delimiter=U+{ord(array_delimiter):04X}", "--bad-tolerance=0",
             f"--multiline-fields={'true' if multiline else 'false'}", f"--report-file={report_file}"]
     args += [f"--nodes={source.name}={source.path}" for source in nodes]
     args += [f"--relationships={source.name}={source.path}" for source in relationships]

@@ -6,8 +6,9 @@ with an archive of those classes maps them instead. A start without an archive w
 (``-XX:ArchiveClassesAtExit``) when the server stops; later starts use it
 (``-XX:SharedArchiveFile``).
 
-An archive fits one JVM build and one class path: its name carries both (every jar, with its
-size), and the JVM ignores one that does not fit, so a stale archive only costs the speed-up.
+An archive fits one JVM build and one class path: its name carries both (the ``-version`` text
+and every jar, with its size), and the JVM ignores one that does not fit, so a stale archive
+only costs the speed-up; archives of other builds are left alone (another home may use them).
 It lives beside the jars, so the homes that share them (the test suite's, the benchmarks')
 share it too. It is written under a name of its own per home and kept only after a clean stop,
 so a server killed while writing it leaves no half archive behind.
@@ -36,14 +37,12 @@ def jvm_flags(layout: ServerLayout, java: Java, class_path: Sequence[Path]) -> l
 
 
 def settle(layout: ServerLayout, *, clean_stop: bool) -> None:
-    """After the server of ``layout`` exited: keep the archive it wrote on a clean stop
-    (replacing archives of other builds), drop one it may have left half-written otherwise."""
+    """After the server of ``layout`` exited: keep the archive it wrote on a clean stop, drop
+    one it may have left half-written otherwise."""
     folder = _folder(layout)
     prefix = _partial_prefix(folder, layout)
     for partial in folder.glob(f"{prefix.name}*") if folder.exists() else ():
         if clean_stop and partial.stat().st_size:
-            for older in folder.glob("neo4j-*.jsa"):
-                older.unlink(missing_ok=True)
             partial.rename(folder / partial.name.removeprefix(prefix.name))
         else:
             partial.unlink(missing_ok=True)
@@ -57,7 +56,7 @@ def _archive(layout: ServerLayout, java: Java, class_path: Sequence[Path]) -> Pa
     """The archive's path, named after what it must match: the JVM build and every jar."""
     jars = [f"{jar.name}:{jar.stat().st_size}" for folder in class_path if folder.is_dir()
             for jar in sorted(folder.glob("*.jar"))]
-    key = hashlib.sha256("\n".join([str(java.executable), java.build, *jars]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([java.build, *jars]).encode()).hexdigest()[:16]
     return _folder(layout) / f"neo4j-{key}.jsa"
 
 
