@@ -52,6 +52,18 @@ def _is_neo4j_process(pid: int) -> bool:
     return SERVER_MAIN.encode() in cmdline
 
 
+def _exited(pid: int) -> bool:
+    """Whether the server ``pid`` has exited: gone, a zombie, or the pid reused by another
+    program. An exiting process loses its command line before it closes its files (its ports,
+    its store lock), so an empty command line is not yet an exit."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X") or (bool(cmdline) and SERVER_MAIN.encode() not in cmdline)
+
+
 def _read_pid(layout: ServerLayout) -> int | None:
     try:
         return int(layout.pid_file.read_text().strip())
@@ -179,12 +191,12 @@ def stop(layout: ServerLayout, timeout: float = STOP_TIMEOUT_S) -> bool:
         return False
     os.kill(current.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _is_neo4j_process(current.pid):
+    while time.monotonic() < deadline and not _exited(current.pid):
         time.sleep(0.1)
-    clean = not _is_neo4j_process(current.pid)
+    clean = _exited(current.pid)
     if not clean:
         os.kill(current.pid, signal.SIGKILL)
-        while _is_neo4j_process(current.pid):
+        while not _exited(current.pid):
             time.sleep(0.1)
     layout.pid_file.unlink(missing_ok=True)
     class_archive.settle(layout, clean_stop=clean)
