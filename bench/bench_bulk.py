@@ -9,8 +9,9 @@ Prints one JSON object:
   seconds of the importer (its JVM) and of the restarted server until the load returned; the
   1-minute load average before and after (the machine may be shared); medians over
   ``--repeat`` runs;
-- ``bulk_fresh``: the same, into a stopped server whose database has no files yet (a new
-  ``KGREC_HOME``): nothing to check or stop, the server starts once, after the import;
+- ``bulk_fresh``: the same, into a stopped server whose database has no files yet, as in a
+  new ``KGREC_HOME`` (the system database is kept): nothing to check or stop, the server starts
+  once, after the import;
 - ``transactional``: the same graph written by ``write_graph`` into the same emptied database
   (the comparison under the same machine load);
 - ``store``: the database's store files on disk after each load, per interaction;
