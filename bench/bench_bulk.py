@@ -3,10 +3,15 @@ beside the transactional first load of the same graph, and what the graph costs 
 
 Prints one JSON object:
 
-- ``bulk``: per run, the seconds of each step (write files, check empty, stop server, import,
-  start server, constraints) and interactions/s end to end, with and without the server's
-  stop and start (a server that is not running yet pays only the start); medians over
+- ``bulk``: into a running server with an empty database: per run, the seconds of each step
+  (write files, check empty, stop server, import, start server, constraints), interactions/s
+  end to end, without the server's stop and start, and of the import step alone; the CPU
+  seconds of the importer (its JVM) and of the restarted server until the load returned; the
+  1-minute load average before and after (the machine may be shared); medians over
   ``--repeat`` runs;
+- ``bulk_fresh``: the same, into a stopped server whose database has no files yet, as in a
+  new ``KGREC_HOME`` (the system database is kept): nothing to check or stop, the server starts
+  once, after the import;
 - ``transactional``: the same graph written by ``write_graph`` into the same emptied database
   (the comparison under the same machine load);
 - ``store``: the database's store files on disk after each load, per interaction;
@@ -15,7 +20,7 @@ Prints one JSON object:
   (:func:`~kgrec.engine.data.graph.flatten`).
 
 Each load starts from an empty database: the server is stopped, the database's files removed,
-the server started again (not timed).
+and (``bulk``) the server started again (not timed). The two kinds alternate, run by run.
 
     export KGREC_HOME=... KGREC_BOLT_PORT=...   # the local server kgrec neo4j start runs
     .venv/bin/python bench/bench_bulk.py --interactions 1000000 --repeat 2 --out bench/results/bulk.json
@@ -31,6 +36,8 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -67,27 +74,24 @@ def main() -> None:
                     "seed": args.seed, "machine": {"cpus": os.cpu_count()}, "bulk": {"runs": []}}
 
     for _ in range(args.repeat):
-        _empty(layout, settings.database)
-        load_average = os.getloadavg()[0]
-        summary = bulk_write_graph(graph, settings, layout=layout, progress=False)
-        restart = sum(summary.phases[step] for step in STEPS_RESTART)
-        result["bulk"]["runs"].append({
-            "seconds": round(summary.seconds, 2),
-            "steps": {name: round(seconds, 2) for name, seconds in summary.phases.items()},
-            "interactions_per_s": round(interactions / summary.seconds),
-            "interactions_per_s_without_restart": round(interactions / (summary.seconds - restart)),
-            "load_average_1m": load_average,
-        })
-    runs = result["bulk"]["runs"]
-    for key in ("seconds", "interactions_per_s", "interactions_per_s_without_restart"):
-        result["bulk"][f"median_{key}"] = statistics.median(run[key] for run in runs)
+        for kind, running in (("bulk", True), ("bulk_fresh", False)):
+            _empty(layout, settings.database, start=running)
+            result.setdefault(kind, {"runs": []})["runs"].append(
+                _timed_bulk(graph, settings, layout, bulk_write_graph, interactions))
+    for kind in ("bulk", "bulk_fresh"):
+        runs = result[kind]["runs"]
+        for key in ("seconds", "interactions_per_s", "interactions_per_s_without_restart",
+                    "import_interactions_per_s", "importer_cpu_s", "server_cpu_s"):
+            result[kind][f"median_{key}"] = statistics.median(run[key] for run in runs)
+        result[kind]["median_steps"] = {step: statistics.median(run["steps"][step] for run in runs)
+                                        for step in runs[0]["steps"]}
     result["bulk"]["peak_rss_mb"] = _peak_rss_mb()
     result["store"] = {"bulk": _store(layout, settings.database, interactions)}
 
     with open_driver(settings) as driver:
         result["engine"] = _engine(driver, settings.database, interactions)
         if not args.no_transactional:
-            _empty(layout, settings.database)
+            _empty(layout, settings.database, start=True)
             load_average = os.getloadavg()[0]
             summary = write_graph(driver, graph, database=settings.database, progress=False)
             result["transactional"] = {"seconds": round(summary.seconds, 2),
@@ -97,15 +101,83 @@ def main() -> None:
     print_and_record(result, args.out, args.interactions)
 
 
-def _empty(layout, database: str) -> None:
+def _timed_bulk(graph, settings, layout, bulk_write_graph, interactions: int) -> dict:
+    """One bulk load, its steps, rates, CPU seconds and the machine's load around it."""
+    from kgrec.neo4j_server import lifecycle
+
+    load_before = os.getloadavg()[0]
+    with _importer_cpu() as importer_cpu:
+        summary = bulk_write_graph(graph, settings, layout=layout, progress=False)
+    restart = sum(summary.phases[step] for step in STEPS_RESTART)
+    return {
+        "seconds": round(summary.seconds, 2),
+        "steps": {name: round(seconds, 2) for name, seconds in summary.phases.items()},
+        "interactions_per_s": round(interactions / summary.seconds),
+        "interactions_per_s_without_restart": round(interactions / (summary.seconds - restart)),
+        "import_interactions_per_s": round(interactions / summary.phases["import"]),
+        "importer_cpu_s": round(sum(importer_cpu), 2),
+        "server_cpu_s": _process_cpu_s(lifecycle.status(layout).pid),
+        "load_average_1m": load_before,
+        "load_average_1m_after": os.getloadavg()[0],
+    }
+
+
+@contextmanager
+def _importer_cpu() -> Iterator[list[float]]:
+    """CPU seconds of the admin tool's runs inside the block. A stopped server is a child of
+    this process too (it started it) and would be counted whenever it is reaped, so exited
+    children are reaped before each run."""
+    from kgrec.neo4j_server import admin
+
+    seconds: list[float] = []
+    run_admin = admin.run_admin
+
+    def measured(*args, **kwargs):
+        _reap_exited_children()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            return run_admin(*args, **kwargs)
+        finally:
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+
+    admin.run_admin = measured
+    try:
+        yield seconds
+    finally:
+        admin.run_admin = run_admin
+
+
+def _reap_exited_children() -> None:
+    """Wait for the children of this process that are exiting or have exited (an exiting
+    process has no command line any more), so that their CPU is counted now."""
+    for proc in Path("/proc").iterdir():
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            exiting = parent == os.getpid() and not (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if exiting:
+            os.waitpid(int(proc.name), 0)
+
+
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used since it started."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def _empty(layout, database: str, *, start: bool) -> None:
     """An empty database, fast: remove its files while the server is stopped (wiping a million
-    relationships through Cypher takes longer than the import)."""
+    relationships through Cypher takes longer than the import); the server started again unless
+    ``start`` is false."""
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.admin import remove_store
 
     lifecycle.stop(layout)
     remove_store(layout, database)
-    lifecycle.start(layout)
+    if start:
+        lifecycle.start(layout)
 
 
 def _store(layout, database: str, interactions: int) -> dict:

@@ -58,15 +58,22 @@ def _settings(layout) -> Neo4jSettings:
                          database="neo4j")
 
 
-def test_bulk_import_gives_the_transactional_graph(clean_db, neo4j_database, side_layout, monkeypatch, capsys):
+@pytest.mark.parametrize("running", [True, False], ids=["running-server", "new-home"])
+def test_bulk_import_gives_the_transactional_graph(clean_db, neo4j_database, side_layout, running, monkeypatch,
+                                                   capsys):
     graph = awkward_sample()
     write_graph(clean_db, graph, database=neo4j_database, progress=False)
     expected = counts(clean_db, neo4j_database), snapshot(clean_db, neo4j_database), schema(clean_db, neo4j_database)
 
-    lifecycle.start(side_layout)
+    if running:
+        lifecycle.start(side_layout)
+    else:  # a KGREC_HOME whose server never ran: the import comes first, then the only start
+        lifecycle.prepare(side_layout)
     settings = _settings(side_layout)
     summary = bulk_write_graph(graph, settings, layout=side_layout, progress=False)
     assert lifecycle.status(side_layout).running
+    server_log = (side_layout.server_home / "logs" / "neo4j.log").read_text()
+    assert server_log.count("Starting...") == (2 if running else 1)
     with open_driver(settings) as driver:
         found = counts(driver, "neo4j"), snapshot(driver, "neo4j"), schema(driver, "neo4j")
     assert found[0] == expected[0]
@@ -133,3 +140,15 @@ def test_admin_tool_failure_says_why_and_leaves_no_store(side_layout, tmp_path):
 def test_columns_the_importer_cannot_hold_are_refused_before_any_server_work(tmp_path, users, error, message):
     with pytest.raises(error, match=message):
         write_import_files(TabularGraph(users=users), tmp_path)
+
+
+def test_bulk_into_a_new_home_starts_the_server_once(side_layout, monkeypatch, capsys):
+    for name, value in (("KGREC_HOME", side_layout.home), ("KGREC_BOLT_PORT", side_layout.bolt_port),
+                        ("KGREC_HTTP_PORT", side_layout.http_port)):
+        monkeypatch.setenv(name, str(value))
+    for name in ("NEO4J_URI", "NEO4J_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["load", "sample", "--size", "200", "--bulk", "--no-progress"]) == 0
+    assert "INTERACTED" in capsys.readouterr().out
+    assert lifecycle.status(side_layout).running
+    assert (side_layout.server_home / "logs" / "neo4j.log").read_text().count("Starting...") == 1

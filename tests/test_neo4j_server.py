@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import free_port as _free_port
 
-from kgrec.neo4j_server import lifecycle
+from kgrec.neo4j_server import class_archive, lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.neo4j_server.toolchain import Java
 
 KGREC = [sys.executable, "-m", "kgrec.cli"]
 
@@ -230,3 +231,23 @@ def test_a_checksum_mismatch_fails_the_fetch_and_says_why(neo4j_layout, tmp_path
     assert done.returncode == 2, done.stdout + done.stderr
     assert "kgrec: error: downloading Neo4j" in done.stderr and "Checksum validation failed" in done.stderr
     assert not layout.lib_dir.exists()
+
+
+def test_class_archive_is_written_at_a_clean_stop_then_used_and_a_killed_write_is_dropped(tmp_path):
+    layout = ServerLayout(home=tmp_path / "h", bolt_port=_free_port(), http_port=_free_port())
+    layout.lib_dir.mkdir(parents=True)
+    (layout.lib_dir / "neo4j.jar").write_bytes(b"jar")
+    java = Java(Path("java"), 17, 'openjdk version "17.0.15"')
+    (write,) = class_archive.jvm_flags(layout, java, [layout.lib_dir])
+    assert write.startswith("-XX:ArchiveClassesAtExit=")
+    partial = Path(write.split("=", 1)[1])
+    partial.write_bytes(b"half")  # the server was killed while writing it
+    class_archive.settle(layout, clean_stop=False)
+    assert not partial.exists()
+    assert class_archive.jvm_flags(layout, java, [layout.lib_dir]) == [write]
+    partial.write_bytes(b"archive")  # written at a clean exit
+    class_archive.settle(layout, clean_stop=True)
+    (use,) = class_archive.jvm_flags(layout, java, [layout.lib_dir])
+    assert use.startswith("-XX:SharedArchiveFile=") and Path(use.split("=", 1)[1]).read_bytes() == b"archive"
+    other_build = Java(Path("java"), 17, 'openjdk version "17.0.16"')
+    assert class_archive.jvm_flags(layout, other_build, [layout.lib_dir])[0].startswith("-XX:ArchiveClassesAtExit=")

@@ -14,7 +14,8 @@ uniqueness constraints are created afterwards.
 Steps, each with a progress line and its time:
 
 1. write one admin-import CSV file per label and per (type, head label, tail label);
-2. check that the database is empty (starting the server if it is not running);
+2. check that the database is empty (starting the server if it is not running, unless the
+   database has no files at all yet);
 3. stop the server, import (``--overwrite-destination``: it was verified empty), start it;
 4. check the counts and create the constraints.
 
@@ -49,7 +50,7 @@ from kgrec.loaders.tables import is_missing
 from kgrec.loaders.validate import ensure_validated
 from kgrec.loaders.writer import Links, LoadError, create_constraints, graph_parts
 from kgrec.neo4j_server import lifecycle
-from kgrec.neo4j_server.admin import ImportSource, check_database_name, import_full
+from kgrec.neo4j_server.admin import ImportSource, check_database_name, import_full, store_exists
 from kgrec.neo4j_server.layout import ServerLayout
 
 #: between the elements of a list property; a control character no text of ours holds
@@ -83,6 +84,10 @@ class ImportFiles:
 def write_import_files(graph: TabularGraph, folder: Path) -> ImportFiles:
     """Write ``graph`` as admin-import CSV files (header on the first line) into ``folder``.
 
+    Nodes are named by the node ids the import gives them (``--id-type=actual``): dense from 0,
+    label after label in file order. Relationships refer to those numbers, so the importer does
+    not hash, sort and look up string ids; the ``id`` the data gave stays a string property.
+
     Raises:
         InputError: ``graph`` fails validation.
         UnsafeIdentifierError: a column name cannot be a property name in a header.
@@ -90,9 +95,10 @@ def write_import_files(graph: TabularGraph, folder: Path) -> ImportFiles:
     """
     nodes, links = graph_parts(ensure_validated(graph))
     files = ImportFiles(labels=list(nodes))
+    node_ids = _NodeIds()
     for label, frame in nodes.items():
         if len(frame):
-            columns = {f"id:ID({label})": frame["id"]}
+            columns = {":ID": node_ids.assign(label, frame["id"]), "id:string": frame["id"]}
             for name in frame.columns.drop("id"):
                 kind, values = _typed(frame[name], where=f"{label}.{name}")
                 columns[f"{check_property(name, where=label)}:{kind}"] = values
@@ -104,11 +110,35 @@ def write_import_files(graph: TabularGraph, folder: Path) -> ImportFiles:
     for number, links_of_type in enumerate(links):
         if len(links_of_type.heads):
             path = folder / f"relationships-{number}-{links_of_type.rel}.csv"
-            _write_csv(_relationship_columns(links_of_type), path)
+            _write_csv(_relationship_columns(links_of_type, node_ids), path)
             files.relationships.append(ImportSource(links_of_type.rel, path))
         key = ("relationship", links_of_type.rel)
         files.rows[key] = files.rows.get(key, 0) + len(links_of_type.heads)
     return files
+
+
+class _NodeIds:
+    """The node id the import gives each (label, id): consecutive from 0 in the order the
+    labels are assigned, which is the order their files are handed to the importer."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}
+        self.ids: dict[str, pd.Index] = {}
+        self.next = 0
+
+    def assign(self, label: str, ids: pd.Series) -> pd.Series:
+        self.first[label], self.ids[label] = self.next, pd.Index(ids)
+        self.next += len(ids)
+        return pd.Series(np.arange(self.first[label], self.next, dtype=np.int64))
+
+    def of(self, label: str, ids: pd.Series, *, where: str) -> pd.Series:
+        """The node ids of ``ids`` of ``label`` (validation made every reference resolve)."""
+        index = self.ids.get(label)
+        positions = index.get_indexer(ids) if index is not None else np.full(len(ids), -1)
+        if (positions < 0).any():
+            raise LoadError(f"{where}: {ids[positions < 0].iloc[0]!r} is not a {label} id; validate the "
+                            "tables (kgrec.loaders.validate) before the bulk import")
+        return pd.Series(positions + self.first.get(label, 0), dtype=np.int64)
 
 
 def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: ServerLayout | None = None,
@@ -137,8 +167,7 @@ def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: Se
         with steps("write files"):
             files = write_import_files(graph, Path(tmp))
         with steps("check empty"):
-            lifecycle.start(layout)
-            kept_labels = _require_empty(settings, database)
+            kept_labels = _require_empty(settings, database, layout)
         with steps("stop server"):
             lifecycle.stop(layout)
         try:
@@ -146,11 +175,12 @@ def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: Se
                 import_full(layout, database, nodes=files.nodes, relationships=files.relationships,
                             array_delimiter=ARRAY_DELIMITER, multiline=files.multiline,
                             report_file=layout.server_home / "logs" / "import.report",
-                            rows=sum(files.rows.values()))
+                            rows=sum(files.rows.values()), id_type="actual")
         finally:
-            with steps("start server"):  # until the database answers, which is after Bolt does
+            with steps("start server"):  # until the database answers a query
                 lifecycle.start(layout)
-                found = _counts(settings, database)
+                with open_driver(settings) as driver:
+                    found = _counts(driver, database)
     _require_counts(found, database, files)
     with steps("constraints"), open_driver(settings) as driver:
         create_constraints(driver, database, list(dict.fromkeys(files.labels + kept_labels)))
@@ -188,11 +218,18 @@ def _require_local(settings: Neo4jSettings, layout: ServerLayout) -> None:
                     f"{settings.uri}: unset NEO4J_URI to load into the local server, or load without --bulk")
 
 
-def _require_empty(settings: Neo4jSettings, database: str) -> list[str]:
+def _require_empty(settings: Neo4jSettings, database: str, layout: ServerLayout) -> list[str]:
     """Refuse a database with data or with a schema the import would drop; return the labels of
-    the ``id`` constraints it has, which are created again afterwards."""
-    counts = _counts(settings, database)
+    the ``id`` constraints it has, which are created again afterwards.
+
+    A stopped server whose database has no files yet (a new ``KGREC_HOME``) holds nothing, and
+    is not started just to be asked.
+    """
+    if not lifecycle.status(layout).running and not store_exists(layout, database):
+        return []
+    lifecycle.start(layout)
     with open_driver(settings) as driver:
+        counts = _counts(driver, database)
         constraints = _run(driver, database, "bulk_constraints")
         indexes = _run(driver, database, "bulk_indexes")
     if counts["nodes"]:
@@ -216,10 +253,9 @@ def _is_label(name: str) -> bool:
     return True
 
 
-def _counts(settings: Neo4jSettings, database: str) -> dict[str, int]:
+def _counts(driver: neo4j.Driver, database: str) -> dict[str, int]:
     """Nodes and relationships in ``database`` (the driver retries while it is still starting)."""
-    with open_driver(settings) as driver:
-        return dict(_run(driver, database, "bulk_counts")[0])
+    return dict(_run(driver, database, "bulk_counts")[0])
 
 
 def _require_counts(found: dict[str, int], database: str, files: ImportFiles) -> None:
@@ -234,8 +270,9 @@ def _run(driver: neo4j.Driver, database: str, name: str) -> list[neo4j.Record]:
     return driver.execute_query(cypher.load(name), database_=database).records
 
 
-def _relationship_columns(links: Links) -> dict[str, pd.Series]:
-    columns = {f":START_ID({links.head_label})": links.heads, f":END_ID({links.tail_label})": links.tails}
+def _relationship_columns(links: Links, node_ids: _NodeIds) -> dict[str, pd.Series]:
+    columns = {":START_ID": node_ids.of(links.head_label, links.heads, where=f"{links.rel} head"),
+               ":END_ID": node_ids.of(links.tail_label, links.tails, where=f"{links.rel} tail")}
     for name in links.props.columns if links.props is not None else ():
         kind, values = _typed(links.props[name], where=f"{links.rel}.{name}")
         columns[f"{name}:{kind}"] = values

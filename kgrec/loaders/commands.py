@@ -24,6 +24,7 @@ from kgrec.loaders.movielens import FORMATS, read_movielens
 from kgrec.loaders.tabular import read_csv_graph, read_parquet_graph
 from kgrec.loaders.validate import ON_ERROR, ON_UNKNOWN
 from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, write_graph
+from kgrec.settings import Settings
 
 DEFAULT_REJECTS = "kgrec-rejects.csv"
 
@@ -91,6 +92,13 @@ def _load(args: argparse.Namespace, reader: Callable[[argparse.Namespace], Tabul
     from kgrec.config import Neo4jSettings, open_driver
 
     graph = reader(args)
+    if args.bulk and not Settings().neo4j_uri:
+        from kgrec.neo4j_server import lifecycle
+        from kgrec.neo4j_server.layout import ServerLayout
+
+        # a new KGREC_HOME gets its jars, config and password here but no server, so that the
+        # import comes before the server's first start, its only one
+        lifecycle.prepare(ServerLayout.from_env())
     settings = Neo4jSettings.from_env()
     database = args.database or settings.database
     if args.bulk:

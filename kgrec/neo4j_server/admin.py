@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.layout import ServerLayout
@@ -27,6 +28,8 @@ IMPORT_TIMEOUT_S = 3 * 3600
 #: 14.9-18.7 s, alternating runs). Not measured above 1M here: bigger imports keep the JVM's
 #: default, made for long runs.
 QUICK_COMPILER_BELOW_ROWS = 10_000_000
+#: how an import's files name nodes (``neo4j-admin database import full --id-type``)
+IdType = Literal["string", "integer", "actual"]
 #: database names as Neo4j accepts them; the name also becomes a folder name below ``data``
 _DATABASE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 #: the message of each cause in a Java stack trace, and exception names repeated inside one
@@ -55,21 +58,23 @@ class ImportSource:
 
 def import_full(layout: ServerLayout, database: str, *, nodes: Sequence[ImportSource],
                 relationships: Sequence[ImportSource], array_delimiter: str, multiline: bool,
-                report_file: Path, rows: int) -> None:
+                report_file: Path, rows: int, id_type: IdType = "string") -> None:
     """``neo4j-admin database import full`` into ``database``, replacing its store files.
 
     The server must be stopped and the database known to be empty: ``--overwrite-destination``
     deletes what is there. A failed import leaves unusable store files behind (the tool says
     so), so they are removed: the server then starts with the database empty, as it was.
     Multiline fields are only enabled when a value needs them (they slow the importer down);
-    ``rows`` (nodes + relationships) chooses the JVM's compilers.
+    ``rows`` (nodes + relationships) chooses the JVM's compilers. ``id_type`` is how the files'
+    ``:ID``/``:START_ID``/``:END_ID`` columns name nodes (``actual``: the node ids themselves,
+    dense from 0 in file order, so the importer needs no id map).
 
     Raises:
         ServerError: the tool failed; the message carries its reason.
     """
     check_database_name(database)
     args = ["database", "import", "full", database, "--overwrite-destination=true", "--verbose",
-            f"--array-delimiter=U+{ord(array_delimiter):04X}", "--bad-tolerance=0",
+            f"--id-type={id_type}", f"--array-delimiter=U+{ord(array_delimiter):04X}", "--bad-tolerance=0",
             f"--multiline-fields={'true' if multiline else 'false'}", f"--report-file={report_file}"]
     args += [f"--nodes={source.name}={source.path}" for source in nodes]
     args += [f"--relationships={source.name}={source.path}" for source in relationships]
@@ -89,10 +94,20 @@ def import_full(layout: ServerLayout, database: str, *, nodes: Sequence[ImportSo
 def remove_store(layout: ServerLayout, database: str) -> None:
     """Delete the store and transaction files of ``database`` (the server must be stopped); the
     server creates the database again, empty, at its next start."""
+    for folder in _store_folders(layout, database):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def store_exists(layout: ServerLayout, database: str) -> bool:
+    """Whether ``database`` has any store or transaction files: a server that never started it
+    (a new ``KGREC_HOME``) has none, so the database holds nothing."""
+    return any(folder.exists() for folder in _store_folders(layout, database))
+
+
+def _store_folders(layout: ServerLayout, database: str) -> tuple[Path, Path]:
     check_database_name(database)
     data = layout.server_home / "data"
-    for folder in (data / "databases" / database, data / "transactions" / database):
-        shutil.rmtree(folder, ignore_errors=True)
+    return data / "databases" / database, data / "transactions" / database
 
 
 def check_database_name(database: str) -> str:

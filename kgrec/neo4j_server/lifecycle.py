@@ -15,11 +15,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgrec.neo4j_server import class_archive
 from kgrec.neo4j_server.configure import ensure_password, write_config
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.fetch import fetch_jars, jars_present
 from kgrec.neo4j_server.layout import ServerLayout
-from kgrec.neo4j_server.toolchain import find_java
+from kgrec.neo4j_server.toolchain import Java, find_java
 from kgrec.settings import Settings
 
 SERVER_MAIN = "org.neo4j.server.CommunityEntryPoint"
@@ -49,6 +50,18 @@ def _is_neo4j_process(pid: int) -> bool:
     except OSError:
         return False
     return SERVER_MAIN.encode() in cmdline
+
+
+def _exited(pid: int) -> bool:
+    """Whether the server ``pid`` has exited: gone, a zombie, or the pid reused by another
+    program. An exiting process loses its command line before it closes its files (its ports,
+    its store lock), so an empty command line is not yet an exit."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X") or (bool(cmdline) and SERVER_MAIN.encode() not in cmdline)
 
 
 def _read_pid(layout: ServerLayout) -> int | None:
@@ -110,7 +123,6 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
         if not current.bolt_ready:
             _wait_for_bolt(layout, current.pid, timeout)
         return status(layout)
-    java = find_java()
     for name, port in (("Bolt", layout.bolt_port), ("HTTP", layout.http_port)):
         if port_in_use(port):
             variable = "KGREC_BOLT_PORT" if name == "Bolt" else "KGREC_HTTP_PORT"
@@ -118,15 +130,14 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
                 f"{name} port {port} is already in use by another program (another Neo4j?). "
                 f"Stop it, or choose another port with {variable}=<port>."
             )
-    layout.home.mkdir(parents=True, exist_ok=True)
-    os.chmod(layout.home, 0o700)
-    if not jars_present(layout):
-        fetch_jars(layout)
     settings = Settings()
-    write_config(layout, settings)
-    ensure_password(layout, java)
-    cmd = [str(java.executable), *JVM_FLAGS, f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
-           "-cp", f"{layout.server_home / 'plugins'}/*:{layout.lib_dir}/*", SERVER_MAIN,
+    java = prepare(layout, settings)
+    # The jars by their real folder and first, plugins after: homes that share the jars then
+    # share one class archive (a start may only add to the end of the class path it recorded).
+    class_path = [layout.lib_dir.resolve(), layout.server_home / "plugins"]
+    cmd = [str(java.executable), *JVM_FLAGS, *class_archive.jvm_flags(layout, java, class_path),
+           f"-Xms{settings.neo4j_heap_min}", f"-Xmx{settings.neo4j_heap}",
+           "-cp", ":".join(f"{folder}/*" for folder in class_path), SERVER_MAIN,
            f"--home-dir={layout.server_home}", f"--config-dir={layout.conf_dir}"]
     layout.log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(layout.log_file, "ab") as log:
@@ -136,6 +147,26 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
     layout.pid_file.write_text(f"{proc.pid}\n")
     _wait_for_bolt(layout, proc.pid, timeout, proc)
     return status(layout)
+
+
+def prepare(layout: ServerLayout, settings: Settings | None = None) -> Java:
+    """Everything a start needs before the server runs: the home folder, the jars (fetched the
+    first time), ``neo4j.conf`` and the generated password. A bulk import into a new home runs
+    after this and before the server's first start, so the server starts only once.
+
+    Returns the Java the server runs on.
+
+    Raises:
+        ServerError: missing Java/Maven or a failed download.
+    """
+    java = find_java()
+    layout.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.home, 0o700)
+    if not jars_present(layout):
+        fetch_jars(layout)
+    write_config(layout, settings or Settings())
+    ensure_password(layout, java)
+    return java
 
 
 def _wait_for_bolt(layout: ServerLayout, pid: int | None, timeout: float,
@@ -160,11 +191,13 @@ def stop(layout: ServerLayout, timeout: float = STOP_TIMEOUT_S) -> bool:
         return False
     os.kill(current.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _is_neo4j_process(current.pid):
-        time.sleep(0.25)
-    if _is_neo4j_process(current.pid):
+    while time.monotonic() < deadline and not _exited(current.pid):
+        time.sleep(0.1)
+    clean = _exited(current.pid)
+    if not clean:
         os.kill(current.pid, signal.SIGKILL)
-        while _is_neo4j_process(current.pid):
+        while not _exited(current.pid):
             time.sleep(0.1)
     layout.pid_file.unlink(missing_ok=True)
+    class_archive.settle(layout, clean_stop=clean)
     return True

@@ -17,8 +17,12 @@ _VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
 
 @dataclass(frozen=True)
 class Java:
+    """``major`` is the feature release (17, 21, ...); ``build`` the whole ``-version`` text,
+    which names the exact build (a class archive only fits the build that wrote it)."""
+
     executable: Path
     major: int
+    build: str = ""
 
 
 def find_java() -> Java:
@@ -53,7 +57,7 @@ def find_java() -> Java:
             f"{candidate} is Java {major}; Neo4j 5.26 needs Java {MIN_JAVA} or newer. "
             "Install a newer JDK and point JAVA_HOME at it."
         )
-    return Java(candidate, major)
+    return Java(candidate, major, (out.stderr + out.stdout).strip())
 
 
 def find_maven() -> Path:
