@@ -4,8 +4,8 @@ active model, each phase timed, and the same model under ``kgrec eval``.
 Default: runs :func:`~kgrec.engine.pipeline.train_and_publish` (what ``kgrec train`` runs) on
 the graph in Neo4j and prints one JSON object: the graph's users, items and interactions (the
 item-item weights are items x items floats), seconds for the pull, the fit and each of its
-phases (knowledge graph, Gram matrices, every factorisation, the attention's Adam steps, every
-validation of the lambda x knowledge-share grid), the model output (scores, evidence,
+phases (knowledge graph, Gram matrices, every factorisation, the attention's Adam steps, the
+dense knowledge messages, every validation of the lambda x knowledge-share grid), the model output (scores, evidence,
 attention, embeddings), the checkpoint file, the write-back and its phases, the total, the
 peak RSS (``resource.getrusage``: the largest the process ever was), the process's CPU seconds
 (in all and per phase of the fit: with one thread, what the work takes on a core of its own) and
@@ -84,7 +84,8 @@ def main() -> None:
         key = f"eval-attention-{args.interactions}"
     else:
         result.update(_publish(args))
-        key = f"attention-{args.interactions}{'-implicit' if args.implicit else ''}"
+        key = (f"attention-{args.interactions}{'-implicit' if args.implicit else ''}"
+               f"{f'-threads{args.threads}' if args.threads != 1 else ''}")
     result["load_average_at_end"] = _load_average()
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print_and_record(result, args.out, key)
@@ -123,6 +124,7 @@ def _publish(args: argparse.Namespace) -> dict:
             "gram_matrices": phases.get("gram"),
             "factorisations": phases.get("factorisations"),
             "attention_steps": phases.get("attention_steps"),
+            "knowledge_messages": phases.get("knowledge_messages"),
             "validations": phases.get("validations"),
         },
         "fit_cpu_seconds": phases.get("cpu", {}),

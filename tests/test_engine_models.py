@@ -17,6 +17,7 @@ from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
 from kgrec.engine.models.item_graph_attention import LAMBDAS, STEPS
+from kgrec.engine.neo4j.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import load_model, save_model
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
 from kgrec.loaders.synthetic import generate_sample
@@ -68,9 +69,34 @@ def test_attention_scores_split_exactly_into_contributions(columns, attention):
     for row in (2, 40, 150):
         scores = model.score(histories.select(np.array([row])))[0].numpy()
         targets = np.argsort(-scores)[:20]
-        parts = model.contributions(histories, row, targets)
+        parts = model.contributions(histories.select(np.array([row])), targets[None, :])
         assert parts.shape == (histories.indptr[row + 1] - histories.indptr[row], 20)
         assert np.allclose(parts.sum(0), scores[targets], rtol=1e-4, atol=1e-6)
+
+
+def test_evidence_ranked_for_a_batch_is_each_rows_own_ranking(columns, attention):
+    """The write-back ranks the evidence of many users in one sort: per row and target, the
+    row's strongest contributions first (ties in history order), -1 past the last and for a
+    missing target."""
+    model, _ = attention
+    histories = histories_from_columns(columns)
+    rows = np.array([2, 40, 150, 7])
+    batch = histories.select(rows)
+    targets, _ = ranked(model, batch, 8)
+    targets[1, 5:] = -1
+    items, weights = strongest_evidence(model, batch, targets)
+    assert items.shape == weights.shape == (4, 8, EVIDENCE)
+    for b, row in enumerate(rows):
+        one = histories.select(np.array([row]))
+        parts = model.contributions(one, np.maximum(targets[b:b + 1], 0))
+        for t in range(8):
+            if targets[b, t] < 0:
+                assert (items[b, t] == -1).all()
+                continue
+            order = np.argsort(-parts[:, t], kind="stable")[:EVIDENCE]
+            assert items[b, t, :len(order)].tolist() == one.items[order].tolist()
+            assert (items[b, t, len(order):] == -1).all()
+            assert np.allclose(weights[b, t, :len(order)], parts[order, t])
 
 
 def test_attention_is_a_distribution_per_user_and_per_item(columns, attention):

@@ -146,3 +146,22 @@ def test_layer_trimming_gives_the_seeds_the_same_representations_and_gradients(c
     (full, full_grads), (trimmed, trimmed_grads) = runs
     assert torch.allclose(full, trimmed, atol=1e-6)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(full_grads, trimmed_grads))
+
+
+def test_threads_default_to_the_cores_idle_now_not_a_minute_ago(monkeypatch):
+    import os
+
+    from kgrec.engine import commands
+
+    cores = os.cpu_count() or 1
+    assert 0.0 <= commands._busy_cores(0.2) <= cores + 1e-6  # a real sample of this machine
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 2.0, 2.0))  # the trail of a load that has ended
+    monkeypatch.setattr(commands, "_busy_cores", lambda sample_s: 0.1)
+    assert commands.idle_cores() == 2
+    monkeypatch.setattr(commands, "_busy_cores", lambda sample_s: 1.8)
+    assert commands.idle_cores() == 1
+    monkeypatch.setattr(commands, "_busy_cores", lambda sample_s: None)  # no /proc: the load average
+    assert commands.idle_cores() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert commands.idle_cores() == 2

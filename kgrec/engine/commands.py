@@ -73,8 +73,8 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                              "EASE's factorisation, LightGCN and KGAT (default %(default)s: CUDA when present)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch CPU threads (default 0: the cores other processes leave idle when the command "
-                             "starts, at least 1; threads beyond the idle cores wait on each other, 2 threads on "
-                             "2 busy cores measured up to 20x slower than 1)")
+                             "starts, measured over half a second, at least 1; threads beyond the idle cores wait "
+                             "on each other, 2 threads on 2 busy cores measured up to 20x slower than 1)")
 
 
 def _config(args: argparse.Namespace):
@@ -89,16 +89,43 @@ def _config(args: argparse.Namespace):
     return config
 
 
-def idle_cores() -> int:
-    """Cores not busy with other processes (the 1-minute load average), at least 1.
+def idle_cores(sample_s: float = 0.5) -> int:
+    """Cores not busy with other processes now, at least 1: the CPU time the whole machine
+    spent over a short sample (``/proc/stat``), or the 1-minute load average where there is no
+    ``/proc``.
 
     Why: the dense factorisations and products of fitting run all torch threads in lock step, so
     a thread that has to wait for a core busy elsewhere stalls the others; on an idle machine
-    (the Neo4j server waits while kgrec fits) every core helps."""
+    (the Neo4j server waits while kgrec fits) every core helps. The load average trails by a
+    minute: right after a load, it still counts the server's work of the load as busy."""
     import os
 
     cores = os.cpu_count() or 1
-    return max(1, min(cores, round(cores - os.getloadavg()[0])))
+    busy = _busy_cores(sample_s)
+    return max(1, min(cores, round(cores - (os.getloadavg()[0] if busy is None else busy))))
+
+
+def _busy_cores(sample_s: float) -> float | None:
+    """Cores' worth of CPU time spent (not idle, not waiting on disk) over ``sample_s``
+    seconds, from ``/proc/stat``; None where it cannot be read."""
+    import os
+    import time
+
+    def times() -> list[int] | None:
+        try:
+            with open("/proc/stat") as stat:
+                return [int(value) for value in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+
+    before = times()
+    time.sleep(sample_s)
+    after = times()
+    if not before or not after or len(after) < 5:
+        return None
+    spent = [b - a for a, b in zip(before, after)]
+    total, idle = sum(spent[:8]), spent[3] + spent[4]  # user nice system idle iowait irq softirq steal
+    return (total - idle) / total * (os.cpu_count() or 1) if total > 0 else None
 
 
 def _pull():

@@ -64,12 +64,16 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     history = history_of(positions[known], ts[known], rating[known], len(frozen.item_ids))
     top_items, top_scores = ranked(frozen.model, history, k)
     picks = top_items[0][top_items[0] >= 0]
-    evidence, weights = strongest_evidence(frozen.model, history, 0, picks)
+    evidence = strongest_evidence(frozen.model, history, picks[None, :])
     embeddings = frozen.model.embeddings(None, history) or {}
     ids = frozen.item_ids
+    cited = [[] for _ in picks], [[] for _ in picks]
+    if evidence is not None:
+        items, weights = evidence[0][0], evidence[1][0]
+        cited = ([ids[row[row >= 0]].tolist() for row in items],
+                 [row[items_row >= 0].astype(float).tolist() for row, items_row in zip(weights, items)])
     return LiveList(
         version=frozen.version, items=ids[picks].tolist(), scores=top_scores[0][:len(picks)].astype(float).tolist(),
-        evidence=[ids[row].tolist() for row in evidence] if len(evidence) else [[] for _ in picks],
-        evidence_weights=[row.astype(float).tolist() for row in weights] if len(weights) else [[] for _ in picks],
+        evidence=cited[0], evidence_weights=cited[1],
         embedding=embeddings[USER][0].astype(float).tolist() if USER in embeddings else None,
         history=len(interactions))

@@ -86,11 +86,13 @@ class Recommender(ABC):
     def score(self, histories: Histories) -> torch.Tensor:
         """(len(histories) x items) scores, higher is better, for users given by their histories."""
 
-    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray | None:
-        """Per-evidence contributions to the scores of ``targets`` for row ``row``: an array
-        (interactions of the row x targets) that sums over its rows to the scores. None when
-        the model has no exact decomposition (explanations then fall back to leave-one-out
-        re-scoring with :meth:`score`)."""
+    def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray | None:
+        """What each interaction of ``histories`` adds to the scores of its own row's targets:
+        ``targets`` is (rows x T) item indices, the result (interactions x T), and a row's
+        interactions sum to its scores. A whole batch at once: the write-back ranks the
+        evidence of every recommendation of every user. None when the model has no exact
+        decomposition (explanations then fall back to leave-one-out re-scoring with
+        :meth:`score`)."""
         return None
 
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray] | None:

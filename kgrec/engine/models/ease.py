@@ -92,6 +92,5 @@ class EASE(Recommender):
     def score(self, histories: Histories) -> torch.Tensor:
         return torch.from_numpy(np.asarray(histories.binary() @ self.weights.numpy(), dtype=np.float32))
 
-    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray:
-        items = histories.items[histories.indptr[row]:histories.indptr[row + 1]]
-        return self.weights[np.ix_(items, targets)].numpy() if len(items) else np.zeros((0, len(targets)))
+    def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray:
+        return self.weights.numpy()[histories.items[:, None], np.asarray(targets)[histories.row_of()]]

@@ -84,6 +84,9 @@ class ItemGraphAttention(Recommender):
     name = "attention"
     has_attention = True
     folds_in = True
+    #: every item's whole message, B plus the knowledge part, dense: set by :meth:`fit` (and
+    #: for each point of its grid), not saved, so a loaded model scores through the sparse links
+    _messages: torch.Tensor | None = None
 
     def fit(self, data: FitData) -> "ItemGraphAttention":
         r"""Learn the attention on an inner split, choose :math:`\lambda` and the knowledge share on
@@ -96,6 +99,7 @@ class ItemGraphAttention(Recommender):
         inner = temporal_split(data.columns, test_fraction=INNER_HOLDOUT, val_fraction=0.0)
         inputs = inner.fit_columns(data.columns, inner.train)
         self.theta = _initial_theta(len(self.relations)).to(self.device)
+        self._messages = None
         self.weights = self._ease(interaction_matrix(inputs), LAMBDAS[1])
         history = histories_from_columns(data.columns, inner.train)
         targets = inner.matrix(inner.test)
@@ -111,21 +115,28 @@ class ItemGraphAttention(Recommender):
             with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(LAMBDAS) * (1 + len(shares)),
                               unit="steps", enabled=data.progress) as bar:
                 for lambda_reg in LAMBDAS:
-                    self.weights = None  # free the previous B before the next factorisation
+                    # free the previous B and messages before the next factorisation
+                    self.weights = self._messages = knowledge = None
                     self.weights = self._ease(gram, lambda_reg)
+                    with self._timed("knowledge_messages"):
+                        knowledge = self._knowledge_messages(learned)
                     bar.update()
                     for share in shares:
                         self.theta = _with_knowledge_share(learned, share)
                         with self._timed("validations"):
+                            self._messages = self._combined(knowledge, share, into=self._messages)
                             scores[lambda_reg, share] = data.validate(self)
                         bar.update()
                         log.debug("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
                                   lambda_reg, share, scores[lambda_reg, share])
-            del gram
+            del gram, knowledge
             best = max(scores, key=scores.get)
         self.theta = _with_knowledge_share(learned, best[1])
-        self.weights = None
+        self.weights = self._messages = None
         self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
+        with self._timed("knowledge_messages"):
+            knowledge = self._knowledge_messages(self.theta)
+            self._messages = self._combined(knowledge, 1.0, into=knowledge)
         self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
@@ -251,23 +262,62 @@ class ItemGraphAttention(Recommender):
 
     @torch.no_grad()
     def score(self, histories: Histories) -> torch.Tensor:
+        """Scores of every item. A fitted model holds every item's whole message as one dense
+        matrix (:meth:`_combined`), so scoring is one sparse x dense product: evaluation and the
+        write-back score every user, and the knowledge part computed per batch of users cost
+        twice the collaborative part. A loaded model (the API folds in one user at a time)
+        keeps the sparse knowledge product and no second items x items matrix."""
         if len(histories.items) == 0:
             return torch.zeros(len(histories), histories.num_items)
-        return self._scores(histories, self.theta).cpu()
+        if self._messages is None:
+            return self._scores(histories, self.theta).cpu()
+        alpha = self._alpha(histories, self.theta)
+        rows = torch.from_numpy(histories.row_of()).to(self.device)
+        items = torch.from_numpy(histories.items).to(self.device)
+        weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (len(histories), self.weights.shape[0]),
+                                           check_invariants=False)
+        return torch.sparse.mm(weighted, self._messages).cpu()
+
+    def _knowledge_messages(self, theta: torch.Tensor, items_per_block: int = 2048) -> torch.Tensor | None:
+        r"""The knowledge part of every item's message as a dense (items x items) matrix,
+        :math:`K = \sum_r \gamma_r K_r`; None without knowledge relations.
+
+        Each :math:`K_r` is symmetric (both ends of a two-hop path carry :math:`1/\sqrt{d_r}`), so
+        the product over a block of items fills the block's columns; blocks bound the (items x
+        entities) gather to ``items_per_block`` rows."""
+        if not self.hops:
+            return None
+        n_items = self.weights.shape[0]
+        total = torch.zeros(n_items, n_items, device=self.device)
+        for gamma, hop in zip(theta[5:].exp(), self.hops):
+            for start in range(0, n_items, items_per_block):
+                block = torch.arange(start, min(start + items_per_block, n_items), device=self.device)
+                each = torch.arange(len(block), device=self.device)
+                total[:, start:start + len(block)] += hop.spread_all(hop.gather(gamma.expand(len(block)), each, block,
+                                                                                 len(block)))
+        return total
+
+    def _combined(self, knowledge: torch.Tensor | None, share: float, into: torch.Tensor | None = None) -> torch.Tensor:
+        r"""Every item's whole message, :math:`M = B + \mathit{share} \cdot K`, written into
+        ``into`` when given (the grid reuses one buffer); :math:`B` itself without knowledge."""
+        if knowledge is None:
+            return self.weights
+        return torch.add(self.weights, knowledge, alpha=share, out=into if into is not self.weights else None)
 
     @torch.no_grad()
-    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray:
-        one = histories.select(np.array([row]))
-        if len(one.items) == 0:
-            return np.zeros((0, len(targets)), np.float32)
-        alpha = self._alpha(one, self.theta)
-        items = torch.from_numpy(one.items).to(self.device)
-        targets_t = torch.from_numpy(np.asarray(targets, np.int64)).to(self.device)
-        messages = self.weights[items][:, targets_t]
+    def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray:
+        alpha = self._alpha(histories, self.theta)
+        items = torch.from_numpy(histories.items).to(self.device)
+        wanted = torch.from_numpy(np.asarray(targets, np.int64)[histories.row_of()]).to(self.device)
+        if self._messages is not None:
+            return (alpha[:, None] * self._messages[items[:, None], wanted]).cpu().numpy()
+        # the targets of the whole batch once, then each interaction's own row's targets
+        columns, position = torch.unique(wanted, return_inverse=True)
+        messages = self.weights[items][:, columns]
         each = torch.arange(len(items), device=self.device)
         for gamma, hop in zip(self.theta[5:].exp(), self.hops):
-            messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), targets_t)
-        return (alpha[:, None] * messages).cpu().numpy()
+            messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), columns)
+        return (alpha[:, None] * torch.gather(messages, 1, position)).cpu().numpy()
 
     # -- learning the attention ------------------------------------------------------------------
 
@@ -367,7 +417,7 @@ class ItemGraphAttention(Recommender):
         self._set_links([tuple(key) for key in state["relations"]],
                         [(items.numpy(), entities.numpy(), int(n)) for items, entities, n in state["links"]],
                         self.weights.shape[0])
-        self._factored = None
+        self._factored = self._messages = None
         return self
 
 

@@ -51,6 +51,7 @@ class ItemKNN(Recommender):
     def score(self, histories: Histories) -> torch.Tensor:
         return torch.from_numpy(np.asarray((histories.binary() @ self.similarity).todense(), dtype=np.float32))
 
-    def contributions(self, histories: Histories, row: int, targets: np.ndarray) -> np.ndarray:
-        items = histories.items[histories.indptr[row]:histories.indptr[row + 1]]
-        return self.similarity[items][:, targets].toarray()
+    def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray:
+        wanted = np.asarray(targets)[histories.row_of()]
+        pairs = self.similarity[np.repeat(histories.items, wanted.shape[1]), wanted.ravel()]
+        return np.asarray(pairs, np.float32).reshape(wanted.shape)

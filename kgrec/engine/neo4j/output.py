@@ -35,22 +35,21 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
         histories: every user of ``columns`` in index order, with all their interactions.
         version: the model version to tag everything with.
         k: recommendations per user.
-        progress: a progress bar per user (on a terminal only): scores and evidence take minutes
-            at a million interactions.
+        progress: a progress bar per batch of users (on a terminal only): scores and evidence
+            take minutes at a million interactions.
     """
     n_users = len(histories)
     top_items = np.full((n_users, k), -1, np.int64)
     top_scores = np.zeros((n_users, k), np.float32)
     evidence_items = np.full((n_users, k, EVIDENCE), -1, np.int64)
     evidence_weights = np.zeros((n_users, k, EVIDENCE), np.float32)
-    for start in progress_bar(range(0, n_users, user_batch), desc="scoring users", unit="batches", enabled=progress):
+    for start in progress_bar(range(0, n_users, user_batch), desc="scoring users, ranking evidence", unit="batches", enabled=progress):
         batch = np.arange(start, min(start + user_batch, n_users))
-        top_items[batch], top_scores[batch] = ranked(model, histories.select(batch), k)
-    for user in progress_bar(range(n_users), desc="evidence of each recommendation", unit="users", enabled=progress):
-        targets = top_items[user][top_items[user] >= 0]
-        items, weights = strongest_evidence(model, histories, user, targets)
-        evidence_items[user, :items.shape[0], :items.shape[1]] = items
-        evidence_weights[user, :items.shape[0], :items.shape[1]] = weights
+        users = histories.select(batch)
+        top_items[batch], top_scores[batch] = ranked(model, users, k)
+        evidence = strongest_evidence(model, users, top_items[batch])
+        if evidence is not None:
+            evidence_items[batch], evidence_weights[batch] = evidence
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
@@ -74,14 +73,30 @@ def ranked(model: Recommender, histories: Histories, k: int) -> tuple[np.ndarray
     return items, scores_out
 
 
-def strongest_evidence(model: Recommender, histories: Histories, row: int,
-                       targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``targets``, the row's (at most :data:`EVIDENCE`) interactions that
-    contribute most to its score, strongest first, and their contributions: two (targets x
-    evidence) arrays, empty when the model has no exact contributions."""
-    parts = model.contributions(histories, row, targets) if len(targets) else None
-    if parts is None or len(parts) == 0:
-        return np.zeros((0, 0), np.int64), np.zeros((0, 0), np.float32)
-    items = histories.items[histories.indptr[row]:histories.indptr[row + 1]]
-    strongest = np.argsort(-parts, axis=0, kind="stable")[:EVIDENCE]
-    return items[strongest].T, np.take_along_axis(parts, strongest, 0).T
+def strongest_evidence(model: Recommender, histories: Histories,
+                       targets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each row of ``histories`` and each of its ``targets`` ((rows x T) items, -1 for
+    none), the row's (at most :data:`EVIDENCE`) interactions that contribute most to the
+    target's score, strongest first, and their contributions: (rows x T x :data:`EVIDENCE`)
+    items (-1 past the last) and weights. None when the model has no exact contributions.
+
+    Ties keep the history's order. One sort over the whole batch: the write-back ranks the
+    evidence of every recommendation of every user."""
+    parts = model.contributions(histories, np.maximum(targets, 0)) if targets.size else None
+    if parts is None:
+        return None
+    n_rows, width = targets.shape
+    group = (histories.row_of()[:, None] * width + np.arange(width)[None, :]).ravel()
+    order = np.lexsort((-parts.ravel(), group))
+    grouped = group[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped)
+    kept = rank < EVIDENCE
+    interaction, target = np.divmod(order[kept], width)
+    items = np.full((n_rows, width, EVIDENCE), -1, np.int64)
+    weights = np.zeros((n_rows, width, EVIDENCE), np.float32)
+    place = (grouped[kept] // width, target, rank[kept])
+    items[place] = histories.items[interaction]
+    weights[place] = parts[interaction, target]
+    missing = targets < 0
+    items[missing], weights[missing] = -1, 0.0
+    return items, weights

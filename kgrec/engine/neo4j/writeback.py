@@ -134,9 +134,10 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tu
 
     Why several in flight: the server spends most of a batch's time storing it and the client
     packing the next one, and two transactions overlap those. Batches are built lazily
-    (``batches`` is a generator), so at most ``workers`` of them exist at once. Nothing written
-    here is visible to queries before the flip, so the order in which batches commit does not
-    matter.
+    (``batches`` is a generator) while ``workers`` of them run, so at most ``workers + 1`` exist
+    at once, and even one worker (the RECOMMENDED edges) does not wait for the client between
+    batches. Nothing written here is visible to queries before the flip, so the order in which
+    batches commit does not matter.
     """
     def run(batch: tuple[int, dict]) -> tuple[int, int]:
         rows, batch_params = batch
@@ -158,7 +159,7 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tu
 
         for batch in batches:
             pending.append(pool.submit(run, batch))
-            if len(pending) >= workers:
+            if len(pending) > workers:
                 collect()
         while pending:
             collect()
@@ -254,28 +255,10 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     stats.seconds["attention"] = time.monotonic() - started
 
     started = time.monotonic()
-    users = columns.node_ids[USER]
-    items = columns.node_ids[ITEM]
-    # how many interactions each list is computed from: the API folds a user in again once it changes
-    history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
-    rows = []
-    for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
-        keep_mask = picks >= 0
-        row = {"user": user, "items": items[picks[keep_mask]].tolist(),
-               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": [],
-               "history": int(history[index])}
-        if output.evidence_items is not None:
-            for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
-                present = evidence >= 0
-                row["evidence"].append(items[evidence[present]].tolist())
-                row["weights"].append(np.asarray(weights[present], dtype=np.float64).tolist())
-        rows.append(row)
-    rows = [r for r in rows if r["items"]]
-    step = max(1, batch_size // 10)
-    batches = (rows[start:start + step] for start in range(0, len(rows), step))
     stats.recommendations = _write(driver, database, cypher.load("writeback_recommended"),
-                                   ((len(batch), {"rows": _Unlogged(batch)}) for batch in batches), len(rows),
-                                   "RECOMMENDED", progress, 1, version=output.version)
+                                   _recommended_batches(columns, output, max(1, batch_size // 10)),
+                                   int((output.top_items >= 0).any(1).sum()), "RECOMMENDED", progress, 1,
+                                   version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -343,6 +326,34 @@ def _embedding_batches(driver: neo4j.Driver, database: str, columns: GraphColumn
         yield len(nodes[batch]), {"nodes": nodes[batch].tolist(), "labels": labels[batch].tolist(),
                                   "ids": ids[batch].tolist(),
                                   "embeddings": _Unlogged(matrix[batch].astype(np.float64).tolist())}
+
+
+def _recommended_batches(columns: GraphColumns, output: ModelOutput, size: int) -> Iterator[tuple[int, dict]]:
+    """Rows of ``writeback_recommended``, ``size`` users with a list per batch, built as they are
+    written: users, their items best first, scores, evidence and its weights per item (the -1
+    padding dropped), and how many interactions the list is computed from (the API folds a
+    user in again once that count changes)."""
+    users, items = columns.node_ids[USER], columns.node_ids[ITEM]
+    history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
+    batch = []
+    for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
+        keep_mask = picks >= 0
+        if not keep_mask.any():
+            continue
+        row = {"user": user, "items": items[picks[keep_mask]].tolist(),
+               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": [],
+               "history": int(history[index])}
+        if output.evidence_items is not None:
+            for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
+                present = evidence >= 0
+                row["evidence"].append(items[evidence[present]].tolist())
+                row["weights"].append(np.asarray(weights[present], dtype=np.float64).tolist())
+        batch.append(row)
+        if len(batch) == size:
+            yield len(batch), {"rows": _Unlogged(batch)}
+            batch = []
+    if batch:
+        yield len(batch), {"rows": _Unlogged(batch)}
 
 
 def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
