@@ -37,7 +37,7 @@ import httpx
 import numpy as np
 import neo4j
 
-from kgrec.api.schemas import RecommendationList
+from kgrec.api.schemas import PublicRecommendation, RecommendationList
 from kgrec.config import Neo4jSettings, open_driver
 from kgrec.cypher import library
 
@@ -151,7 +151,8 @@ def _breakdown(driver: neo4j.Driver, database: str, base: str, users: list[str],
             recs: list = []
             library_ms += _timed(lambda: recs.extend(library.recommendations(driver, database, uid, 10, paths)), 1)
             body = RecommendationList(user_id=uid, strategy="model", model=recs[0].model if recs else None,
-                                      items=recs)
+                                      live=bool(recs and recs[0].live),
+                                      items=[PublicRecommendation.from_recommendation(r) for r in recs])
             serialise_ms += _timed(body.model_dump_json, 1)
             http_ms += _timed(lambda: client.get(f"/v1/users/{uid}/recommendations?{query}"), 1)
     med = lambda xs: round(float(np.median(xs)), 2)  # noqa: E731
