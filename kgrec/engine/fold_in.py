@@ -67,13 +67,13 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     evidence = strongest_evidence(frozen.model, history, picks[None, :])
     embeddings = frozen.model.embeddings(None, history) or {}
     ids = frozen.item_ids
-    cited = [[] for _ in picks], [[] for _ in picks]
+    cited, cited_weights = [[] for _ in picks], [[] for _ in picks]
     if evidence is not None:
-        items, weights = evidence[0][0], evidence[1][0]
-        cited = ([ids[row[row >= 0]].tolist() for row in items],
-                 [row[items_row >= 0].astype(float).tolist() for row, items_row in zip(weights, items)])
+        present = evidence[0][0] >= 0  # (picks x EVIDENCE), -1 past the last
+        cited = [ids[row[keep]].tolist() for row, keep in zip(evidence[0][0], present)]
+        cited_weights = [row[keep].astype(float).tolist() for row, keep in zip(evidence[1][0], present)]
     return LiveList(
         version=frozen.version, items=ids[picks].tolist(), scores=top_scores[0][:len(picks)].astype(float).tolist(),
-        evidence=cited[0], evidence_weights=cited[1],
+        evidence=cited, evidence_weights=cited_weights,
         embedding=embeddings[USER][0].astype(float).tolist() if USER in embeddings else None,
         history=len(interactions))

@@ -232,14 +232,16 @@ class ItemGraphAttention(Recommender):
         total = torch.zeros(n_rows, device=device).index_add(0, rows, weights)
         return weights / total[rows]
 
-    def _scores(self, histories: Histories, theta: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
+    def _scores(self, histories: Histories, theta: torch.Tensor, columns: torch.Tensor | None = None,
+                messages: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of every item, or only of the items ``columns`` (in that order, with gradients
         to ``theta``), on the model's device.
 
-        Every item: one sparse (users x items) x dense :math:`B` product. Some items (the
-        sampled softmax of :meth:`_learn_attention`): only the rows of :math:`B` the histories
-        use, at the columns asked for, summed per user, so that the cost and the gradient
-        follow the interactions, not the catalogue."""
+        Every item: one sparse (users x items) x dense :math:`B` product, or x ``messages``
+        (every item's whole message for ``theta``, :meth:`_combined`) with nothing to add. Some
+        items (the sampled softmax of :meth:`_learn_attention`): only the rows of :math:`B` the
+        histories use, at the columns asked for, summed per user, so that the cost and the
+        gradient follow the interactions, not the catalogue."""
         alpha = self._alpha(histories, theta)
         rows = torch.from_numpy(histories.row_of()).to(self.device)
         items = torch.from_numpy(histories.items).to(self.device)
@@ -247,6 +249,8 @@ class ItemGraphAttention(Recommender):
         if columns is None:
             weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (n_rows, self.weights.shape[0]),
                                                check_invariants=False)
+            if messages is not None:
+                return torch.sparse.mm(weighted, messages)
             scores = torch.sparse.mm(weighted, self.weights)
             knowledge = None  # items x users: the sparse products give it in this layout, added once
             for gamma, hop in zip(theta[5:].exp(), self.hops):
@@ -269,14 +273,7 @@ class ItemGraphAttention(Recommender):
         keeps the sparse knowledge product and no second items x items matrix."""
         if len(histories.items) == 0:
             return torch.zeros(len(histories), histories.num_items)
-        if self._messages is None:
-            return self._scores(histories, self.theta).cpu()
-        alpha = self._alpha(histories, self.theta)
-        rows = torch.from_numpy(histories.row_of()).to(self.device)
-        items = torch.from_numpy(histories.items).to(self.device)
-        weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (len(histories), self.weights.shape[0]),
-                                           check_invariants=False)
-        return torch.sparse.mm(weighted, self._messages).cpu()
+        return self._scores(histories, self.theta, messages=self._messages).cpu()
 
     def _knowledge_messages(self, theta: torch.Tensor, items_per_block: int = 2048) -> torch.Tensor | None:
         r"""The knowledge part of every item's message as a dense (items x items) matrix,
@@ -302,7 +299,7 @@ class ItemGraphAttention(Recommender):
         ``into`` when given (the grid reuses one buffer); :math:`B` itself without knowledge."""
         if knowledge is None:
             return self.weights
-        return torch.add(self.weights, knowledge, alpha=share, out=into if into is not self.weights else None)
+        return torch.add(self.weights, knowledge, alpha=share, out=into)
 
     @torch.no_grad()
     def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray:

@@ -43,7 +43,8 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
     top_scores = np.zeros((n_users, k), np.float32)
     evidence_items = np.full((n_users, k, EVIDENCE), -1, np.int64)
     evidence_weights = np.zeros((n_users, k, EVIDENCE), np.float32)
-    for start in progress_bar(range(0, n_users, user_batch), desc="scoring users, ranking evidence", unit="batches", enabled=progress):
+    for start in progress_bar(range(0, n_users, user_batch), desc="scoring users, ranking evidence", unit="batches",
+                              enabled=progress):
         batch = np.arange(start, min(start + user_batch, n_users))
         users = histories.select(batch)
         top_items[batch], top_scores[batch] = ranked(model, users, k)
