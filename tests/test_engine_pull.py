@@ -7,6 +7,8 @@ import pytest
 
 from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular
 from kgrec.engine.neo4j.pull import pull_graph
+from kgrec.engine.pipeline import NothingToTrainError, train_and_publish
+from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 
@@ -51,3 +53,10 @@ def test_pull_a_subgraph(clean_db, neo4j_database, sample):
     head, _ = pulled.edges[INTERACTION_KEY]
     assert set(pulled.node_ids["User"][head]) == set(users)
     assert {k[1] for k in pulled.edges} == {"INTERACTED", "IN_CATEGORY", "SUBCATEGORY_OF"}
+
+
+def test_an_empty_database_pulls_nothing_and_training_it_is_one_clear_error(clean_db, neo4j_database, tmp_path):
+    columns, stats = pull_graph(clean_db, neo4j_database)
+    assert stats.relationships == 0 and not any(len(ends[0]) for ends in columns.edges.values())
+    with pytest.raises(NothingToTrainError, match="load data first"):
+        train_and_publish(clean_db, neo4j_database, TrainConfig(), progress=False, model_dir=tmp_path)

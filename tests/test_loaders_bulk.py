@@ -152,3 +152,21 @@ def test_bulk_into_a_new_home_starts_the_server_once(side_layout, monkeypatch, c
     assert "INTERACTED" in capsys.readouterr().out
     assert lifecycle.status(side_layout).running
     assert (side_layout.server_home / "logs" / "neo4j.log").read_text().count("Starting...") == 1
+
+
+def test_import_files_of_a_plain_log_hold_the_ids_it_created(tmp_path):
+    """A (user, item) log with ``on_unknown="create"``, read in blocks: the users and items it
+    creates are text columns in several Arrow chunks, which pyarrow 26 wrote as garbage."""
+    from kgrec.loaders import read_csv_graph
+
+    log = tmp_path / "log.csv"
+    # big enough to be read in several blocks
+    log.write_text("userId,movieId\n" + "".join(f"{n % 300 + 1},{n % 7 * 10}\n" for n in range(200_000)))
+    graph = read_csv_graph(columns={"interactions": {"user_id": "userId", "item_id": "movieId"}},
+                           on_unknown="create", interactions=log)
+    folder = tmp_path / "import"
+    folder.mkdir()
+    files = write_import_files(graph, folder)
+    written = {source.name: pd.read_csv(source.path, dtype=str, keep_default_na=False) for source in files.nodes}
+    assert written["User"]["id:string"].tolist() == [str(n) for n in range(1, 301)]
+    assert sorted(written["Item"]["id:string"], key=int) == [str(n * 10) for n in range(7)]
