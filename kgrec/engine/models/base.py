@@ -145,11 +145,13 @@ class Recommender(ABC):
         :meth:`score`)."""
         return None
 
-    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray) -> "ChannelParts | None":
+    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
+                 links: int = 2) -> "ChannelParts | None":
         """How the contributions of ``interactions`` ((rows x T x E) indices into
         ``histories``' interactions, -1 for none) to their row's ``targets`` ((rows x T) items)
-        split into the model's channels: the collaborative part and one part per knowledge link.
-        None when the model has no such split (its whole contribution is then one channel)."""
+        split into the model's channels: the collaborative part and one part per knowledge link,
+        the ``links`` strongest named. None when the model has no such split (its whole
+        contribution is then one channel)."""
         return None
 
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray] | None:

@@ -326,21 +326,22 @@ class ItemGraphAttention(Recommender):
         return (alpha[:, None] * torch.gather(messages, 1, position)).cpu().numpy()
 
     @torch.no_grad()
-    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray) -> ChannelParts:
+    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
+                 links: int = LINKS_KEPT) -> ChannelParts:
         r"""The contribution :math:`\alpha_{ui} m_{ij}` of each evidence interaction split exactly:
         the collaborative part :math:`\alpha_{ui} B_{ij}`, and per knowledge link :math:`(r, e)`
         shared by :math:`i` and :math:`j` the part :math:`\alpha_{ui}\,\gamma_r\,
         \frac{1}{\sqrt{d_r(i)}\, d(e)\, \sqrt{d_r(j)}}`, whose sum over links is the knowledge
-        part. The :data:`LINKS_KEPT` strongest links are named."""
+        part. The ``links`` strongest links are named."""
         shape = interactions.shape
         present = (interactions >= 0).ravel()
         flat = np.where(present, interactions.ravel(), 0)
-        target = np.broadcast_to(np.maximum(targets, 0)[..., None], shape).ravel()
+        target = np.broadcast_to(np.maximum(targets, 0)[..., None], shape).ravel().copy()
         alpha = self._alpha(histories, self.theta).cpu().numpy().astype(np.float64)[flat] * present
         evidence = histories.items[flat]
         collaborative = alpha * self.weights[torch.from_numpy(evidence).to(self.device),
                                              torch.from_numpy(target).to(self.device)].double().cpu().numpy()
-        n, n_links = len(flat), LINKS_KEPT
+        n, n_links = len(flat), links
         link_relation = np.full((n, n_links), -1, np.int64)
         link_entity = np.full((n, n_links), -1, np.int64)
         link_part = np.zeros((n, n_links))
@@ -350,17 +351,17 @@ class ItemGraphAttention(Recommender):
                       for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors)]
             relation_of = np.concatenate([np.full(left.shape[1], r) for r, (left, _) in enumerate(self._link_factors)])
             entity_of = np.concatenate([np.arange(left.shape[1]) for left, _ in self._link_factors])
-            links = sp.hstack(blocks, format="csr")
-            links.eliminate_zeros()
-            knowledge = np.asarray(links.sum(1)).ravel()
-            rows = np.repeat(np.arange(n), np.diff(links.indptr))
-            order = np.lexsort((-links.data, rows))
+            parts = sp.hstack(blocks, format="csr")
+            parts.eliminate_zeros()
+            knowledge = np.asarray(parts.sum(1)).ravel()
+            rows = np.repeat(np.arange(n), np.diff(parts.indptr))
+            order = np.lexsort((-parts.data, rows))
             rank = np.arange(len(order)) - np.searchsorted(rows[order], rows[order])
             kept = order[rank < n_links]
             place = (rows[kept], rank[rank < n_links])
-            link_relation[place] = relation_of[links.indices[kept]]
-            link_entity[place] = entity_of[links.indices[kept]]
-            link_part[place] = links.data[kept]
+            link_relation[place] = relation_of[parts.indices[kept]]
+            link_entity[place] = entity_of[parts.indices[kept]]
+            link_part[place] = parts.data[kept]
         return ChannelParts(collaborative=collaborative.reshape(shape), knowledge=knowledge.reshape(shape),
                             link_relation=link_relation.reshape(*shape, n_links),
                             link_entity=link_entity.reshape(*shape, n_links),
