@@ -60,6 +60,28 @@ def test_published_evidence_ranks_the_explanations(trained):
     assert 0 < report.channel_fidelity <= 1, report.table()
 
 
+def test_items_without_interactions_are_recommended_and_explained_through_their_links(trained):
+    """An item nobody interacted with has no collaborative part at all: its score is its
+    knowledge links', so its explanation is a knowledge-graph path naming the entity whose link
+    carries the largest part, with that part as its weight."""
+    driver, database, scorer = trained
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {active: true}) MATCH (u:User)-[r:RECOMMENDED]->(i:Item) "
+        "WHERE r.model = m.version AND NOT EXISTS { (i)<-[:INTERACTED]-() } "
+        "RETURN u.id AS user, i.id AS item, r.score AS score ORDER BY u.id, r.rank LIMIT 5", database_=database)
+    assert records, "the sample has items without interactions in some user's top-10"
+    for record in records:
+        paths = library.explanation_paths(driver, database, record["user"], record["item"], limit=1)
+        top = paths[0]
+        assert (top.shape, top.channel, top.source) == ("shared_entity", "knowledge", "model_contribution")
+        parts = scorer.channel_parts(record["user"], top.evidence, record["item"])
+        assert parts["collaborative"] == pytest.approx(0.0, abs=1e-9)
+        link = (top.relationships[1].type, top.nodes[2].id)
+        assert top.weight == pytest.approx(parts[link], rel=1e-4)
+        assert parts[link] == max(parts.values())
+        assert top.share == pytest.approx(top.weight / record["score"])
+
+
 def test_first_order_explanations_without_stored_evidence(trained):
     driver, database, scorer = trained
     driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations, "
