@@ -159,6 +159,7 @@ CALL (u, r, a, i, m, channels) {
     WITH u, r, a, i, m, channel
     WHERE channel.channel = 'collaborative'
     MATCH (i)<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(r)
+    USING JOIN ON v
     WHERE v <> u
     WITH u, a, i, r, c, v, b, coalesce(c[m.attention_property], 1.0) * coalesce(b[m.attention_property], 1.0) AS support
     ORDER BY support DESC, v.id
