@@ -1,6 +1,6 @@
 """Writing what a trained model learned back into Neo4j, so that a version switch is atomic.
 
-What is written (DESIGN.md): an embedding on every node the model embeds, a vector index on
+What is written (docs/design.md): an embedding on every node the model embeds, a vector index on
 ``:Item`` and ``:User`` embeddings, the learned attention on every relationship the model
 attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
 ``(:Model)`` node with version, parameters, metrics and ``active``.
