@@ -15,7 +15,6 @@ sizes, not on the values), so no training is needed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
@@ -31,6 +30,7 @@ from kgrec.engine.neo4j.output import EVIDENCE
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.neo4j.writeback import ModelOutput, write_model
 from kgrec.graph_schema import ITEM, USER
+from recording import print_and_record
 
 
 def _output(columns, k: int, channels: bool, rng: np.random.Generator) -> ModelOutput:
@@ -86,10 +86,7 @@ def main() -> None:
               "interactions": int(len(columns.edges[("User", "INTERACTED", "Item")][0])), "k": args.k,
               "evidence": EVIDENCE, "links_kept": LINKS_KEPT, **summary,
               "recommended_ratio_with_to_without": round(ratio, 2)}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    print_and_record(result, args.out, result["interactions"])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ active model, plus the same channel measures under the rule kgrec used before (J
 Run it on a real graph trained by ``kgrec train`` (decide explanation questions on real data):
 
     kgrec load movielens ~/.cache/kgrec-data/ml-latest-small && kgrec train
-    python bench/bench_explanations.py --users 100 --out bench/results/explanations-ml-latest-small.json
+    python bench/bench_explanations.py --users 100 --label ml-latest-small --out bench/results/explanations.json
 
 The measures (``kgrec.engine.evaluation.faithfulness``) recompute every channel part from the
 frozen model. ``before`` replays the earlier rule on the same recommendations and evidence: show
@@ -16,7 +16,6 @@ by attention, not by part), so its fidelity here is an upper bound.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from kgrec.config import Neo4jSettings, open_driver
 from kgrec.cypher import library
 from kgrec.engine.evaluation.faithfulness import COLD_ITEM, HistoryScorer, evaluate, sample_users
 from kgrec.engine.neo4j.persist import load_active
+from recording import print_and_record
 
 
 def _before(scorer: HistoryScorer, driver, database: str, users: list[str], k: int) -> dict:
@@ -75,10 +75,7 @@ def main() -> None:
     result = {"benchmark": "explanations", "data": args.label, "model": version, "users": len(users), "k": args.k,
               "seconds": round(seconds, 1), "python": platform.python_version(),
               "after": report.as_dict(), "before": before, "table": report.table()}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    print_and_record(result, args.out, args.label or "unlabelled")
 
 
 if __name__ == "__main__":
