@@ -116,8 +116,9 @@ def test_channels_split_each_contribution_exactly(columns, attention, loaded, tm
     channels, present = evidence.channels, evidence.items >= 0
     assert np.allclose((channels.collaborative + channels.knowledge)[present], evidence.weights[present],
                        rtol=1e-4, atol=1e-7)
-    links = channels.link_part
-    assert (links[..., 0] >= links[..., 1]).all() and (links.sum(-1) <= channels.knowledge + 1e-9).all()
+    links = model.channels(batch, targets, evidence.interactions, links=3).link_part
+    assert (links[..., 0] >= links[..., 1]).all() and (links[..., 1] >= links[..., 2]).all()
+    assert (links.sum(-1) <= channels.knowledge + 1e-9).all()
     assert (channels.link_relation[present][:, 0] >= 0).any(), "the sample's items share genres and tags"
     # one link by hand: alpha x gamma_r / (sqrt(d_r(i)) d(e) sqrt(d_r(j)))
     row, target, position = np.argwhere(present & (channels.link_relation[..., 0] >= 0))[0]

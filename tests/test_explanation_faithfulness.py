@@ -85,8 +85,7 @@ def test_items_without_interactions_are_recommended_and_explained_through_their_
 def test_first_order_explanations_without_stored_evidence(trained):
     driver, database, scorer = trained
     driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations, "
-                         "r.evidence_collaborative, r.evidence_link_types, r.evidence_link_entities, "
-                         "r.evidence_link_parts", database_=database)
+                         "r.evidence_channels, r.evidence_links", database_=database)
     report = evaluate(driver, database, scorer, sample_users(driver, database, 20, seed=1), k=10)
     print(report.table())
     assert report.sources == {"first_order_estimate": report.explained}
@@ -110,8 +109,7 @@ def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over
         "MATCH (:User {id: row.user})-[rec:RECOMMENDED]->(:Item {id: row.item}) WHERE rec.model = m.version "
         "SET rec.evidence = row.evidence, rec.evidence_weights = row.weights "
         # leave-one-out drops have no channel split: the stored one belongs to other evidence
-        "REMOVE rec.evidence_collaborative, rec.evidence_link_types, rec.evidence_link_entities, "
-        "rec.evidence_link_parts, rec.explanations", rows=rows, database_=database)
+        "REMOVE rec.evidence_channels, rec.evidence_links, rec.explanations", rows=rows, database_=database)
 
     report = evaluate(driver, database, scorer, users, k=10)
     print(report.table())

@@ -53,10 +53,8 @@ CREATE (:Model {version: 'v1', active: true, embedding_property: 'embedding', at
                 item_index: 'item_embedding', user_index: 'user_embedding'})
 CREATE (ann)-[:RECOMMENDED {model: 'v1', rank: 1, score: 1.5, evidence: ['heat', 'brazil', 'alien', 'casino'],
                             evidence_weights: [0.9, 0.5, 0.3, -0.2],
-                            evidence_collaborative: [0.9, 0.15, 0.297, -0.3],
-                            evidence_link_types: ['', '', 'HAS_TAG', '', 'IN_CATEGORY', '', 'IN_CATEGORY', ''],
-                            evidence_link_entities: ['', '', 'dystopia', '', 'drama', '', 'drama', ''],
-                            evidence_link_parts: [0.0, 0.0, 0.35, 0.0, 0.003, 0.0, 0.1, 0.0]}]->(dune),
+                            evidence_channels: [0.9, 0.0, 0.15, 0.35, 0.297, 0.003, -0.3, 0.1],
+                            evidence_links: ['', 'HAS_TAG:dystopia', 'IN_CATEGORY:drama', 'IN_CATEGORY:drama']}]->(dune),
        (eve)-[:RECOMMENDED {model: 'v1', rank: 1, score: 0.7}]->(dune)
 """
 
@@ -125,8 +123,7 @@ def test_the_shown_path_is_the_channel_that_carries_the_weight(graph):
         _assert_true_to_its_path(driver, database, path)
     # Where the genre carries the larger part, the genre path is shown.
     driver.execute_query("MATCH (:User {id: 'ann'})-[r:RECOMMENDED]->() "
-                         "SET r.evidence_collaborative = [0.9, 0.15, 0.1, -0.3], "
-                         "r.evidence_link_parts = [0.0, 0.0, 0.35, 0.0, 0.2, 0.0, 0.1, 0.0]", database_=database)
+                         "SET r.evidence_channels = [0.9, 0.0, 0.15, 0.35, 0.1, 0.2, -0.3, 0.1]", database_=database)
     alien = [p for p in library.explanation_paths(driver, database, "ann", "dune", limit=10) if p.evidence == "alien"]
     assert [(p.shape, p.nodes[2].id, p.weight) for p in alien] == [("shared_entity", "drama", 0.2),
                                                                    ("co_interaction", "bob", 0.1)]

@@ -26,10 +26,11 @@
 //
 // Channels. An evidence item's contribution splits exactly into a collaborative part (through
 // the item-item weights: what people who interacted with the evidence did) and one part per
-// knowledge link the evidence shares with the target (genre, creator, tag). The edge stores them
-// per evidence item: rec.evidence_collaborative, and its strongest links flattened to a fixed
-// number of slots each (rec.evidence_link_types, rec.evidence_link_entities, rec.evidence_link_parts;
-// '' in an empty slot). The path shown for an evidence item is the one of its largest channel:
+// knowledge link the evidence shares with the target (genre, creator, tag). The edge stores, for
+// its first five evidence items (the ones an explanation of up to three reads), rec.evidence_channels
+// (two parts per item: the collaborative part and the strongest link's) and rec.evidence_links (that
+// link as 'RELATION:entity id', '' when there is none). The path shown for an evidence item is the
+// one of its largest channel:
 //   collaborative  co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
 //                                  one user v is drawn; `others` counts every other user who
 //                                  interacted with both i and r
@@ -82,21 +83,22 @@ CALL (u, m) {
 // exist, and `rec.evidence` would make Neo4j warn about them on every call.
 WITH u, m, seen, mean_rating, r, rec, coalesce(properties(rec), {}) AS stored
 WITH u, m, seen, mean_rating, r, rec, coalesce(stored.evidence, []) AS evidence,
-     coalesce(stored.evidence_weights, []) AS contributions, coalesce(stored.evidence_collaborative, []) AS collaborative,
-     coalesce(stored.evidence_link_types, []) AS link_types, coalesce(stored.evidence_link_entities, []) AS link_entities,
-     coalesce(stored.evidence_link_parts, []) AS link_parts
-CALL (u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts, seen, m) {
-  WITH u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts
+     coalesce(stored.evidence_weights, []) AS contributions, coalesce(stored.evidence_channels, []) AS parts,
+     coalesce(stored.evidence_links, []) AS links
+CALL (u, r, evidence, contributions, parts, links, seen, m) {
+  WITH u, r, evidence, contributions, parts, links
   WHERE size(evidence) > 0
-  WITH u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts,
-       size(link_parts) / size(evidence) AS slots
   UNWIND range(0, size(evidence) - 1) AS position
   WITH u, r, position, evidence[position] AS evidence_id, toFloat(contributions[position]) AS weight,
-       CASE WHEN size(collaborative) > position
-         THEN [{channel: 'collaborative', part: toFloat(collaborative[position])}] +
-              [s IN range(position * slots, position * slots + slots - 1) WHERE link_types[s] <> '' |
-                {channel: 'knowledge', type: link_types[s], entity: link_entities[s], part: toFloat(link_parts[s])}]
-         ELSE [] END AS channels
+       links[position] AS link, split(coalesce(links[position], ''), ':')[0] AS link_type,
+       parts[2 * position] AS collaborative, parts[2 * position + 1] AS link_part
+  WITH u, r, position, evidence_id, weight,
+       CASE WHEN link IS NULL THEN []
+         ELSE [{channel: 'collaborative', part: toFloat(collaborative)}] +
+              CASE WHEN link = '' THEN [] ELSE [{channel: 'knowledge', type: link_type,
+                                                 entity: substring(link, size(link_type) + 1),
+                                                 part: toFloat(link_part)}] END
+         END AS channels
   WHERE weight > 0 AND evidence_id <> r.id
   MATCH (u)-[a:INTERACTED]->(i:Item {id: evidence_id})
   RETURN a, i, weight, position, channels, 'model_contribution' AS source

@@ -38,8 +38,8 @@ class LiveList:
         evidence, evidence_weights: per item, the user's items that contribute most to its
             score, strongest first, and their contributions (empty lists when the model has no
             exact contributions).
-        channels: per item, how those contributions split into the model's channels (as the
-            write-back stores them: :meth:`~kgrec.engine.models.base.ChannelParts.properties`).
+        channels: per item, how those contributions split into the model's channels: the edge
+            properties the write-back stores (:meth:`~kgrec.engine.models.base.ChannelParts.properties`).
         embedding: the user's embedding in the model's space, or None.
         history: how many interactions the user had (known items or not): the list is current
             while the user's interaction count stays this.
@@ -72,7 +72,7 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     embeddings = frozen.model.embeddings(None, history) or {}
     ids = frozen.item_ids
     cited, cited_weights = [[] for _ in picks], [[] for _ in picks]
-    channels = [ChannelParts.properties(None, 0, 0, np.zeros(0, bool)) for _ in picks]
+    channels: list[dict[str, list]] = [{} for _ in picks]
     if evidence is not None:
         present = evidence.items[0] >= 0  # (picks x EVIDENCE), -1 past the last
         cited = [ids[row[keep]].tolist() for row, keep in zip(evidence.items[0], present)]

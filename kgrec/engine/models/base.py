@@ -85,23 +85,24 @@ class ChannelParts:
     entity_ids: list[np.ndarray] | None
 
     @staticmethod
-    def properties(channels: "ChannelParts | None", row: int, target: int, present: np.ndarray) -> dict[str, list]:
-        """What the RECOMMENDED edge of ``channels``' (``row``, ``target``) stores of how its
-        evidence (the positions ``present``) splits into channels: ``collaborative``, one part per
-        evidence item, and the strongest knowledge links flattened to a fixed number of slots per
-        evidence item (``link_types``, ``link_entities``: ``""`` in an empty slot, ``link_parts``).
-        Empty lists without ``channels``; no links when the model was saved without entity ids."""
-        if channels is None:
-            return {"collaborative": [], "link_types": [], "link_entities": [], "link_parts": []}
-        collaborative = np.asarray(channels.collaborative[row, target][present], np.float64).tolist()
-        if channels.entity_ids is None:
-            return {"collaborative": collaborative, "link_types": [], "link_entities": [], "link_parts": []}
-        relations = channels.link_relation[row, target][present].ravel().tolist()
-        entities = channels.link_entity[row, target][present].ravel().tolist()
-        return {"collaborative": collaborative,
-                "link_types": [channels.relation_types[r] if r >= 0 else "" for r in relations],
-                "link_entities": [str(channels.entity_ids[r][e]) if r >= 0 else "" for r, e in zip(relations, entities)],
-                "link_parts": np.asarray(channels.link_part[row, target][present], np.float64).ravel().tolist()}
+    def properties(channels: "ChannelParts | None", row: int, target: int, present: np.ndarray,
+                   explained: int = 5) -> dict[str, list]:
+        """The RECOMMENDED edge properties of ``channels``' (``row``, ``target``): how the first
+        ``explained`` of its evidence items (the positions ``present``) split into channels.
+        ``evidence_channels`` holds two parts per item, the collaborative part and the strongest
+        knowledge link's, and ``evidence_links`` that link per item as ``"RELATION:entity id"``
+        (``""`` when the item shares no entity with the target). Packed so, the edge gains two
+        properties: each property costs the write-back more than its values do. Nothing
+        without ``channels`` or without the entities' ids."""
+        if channels is None or channels.entity_ids is None:
+            return {}
+        kept = np.flatnonzero(present)[:explained]
+        relations = channels.link_relation[row, target, kept, 0].tolist()
+        entities = channels.link_entity[row, target, kept, 0].tolist()
+        parts = np.stack([channels.collaborative[row, target, kept], channels.link_part[row, target, kept, 0]], 1)
+        return {"evidence_channels": parts.astype(np.float64).ravel().tolist(),
+                "evidence_links": [f"{channels.relation_types[r]}:{channels.entity_ids[r][e]}" if r >= 0 else ""
+                                   for r, e in zip(relations, entities)]}
 
 
 class Recommender(ABC):
@@ -146,7 +147,7 @@ class Recommender(ABC):
         return None
 
     def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
-                 links: int = 2) -> "ChannelParts | None":
+                 links: int = 1) -> "ChannelParts | None":
         """How the contributions of ``interactions`` ((rows x T x E) indices into
         ``histories``' interactions, -1 for none) to their row's ``targets`` ((rows x T) items)
         split into the model's channels: the collaborative part and one part per knowledge link,

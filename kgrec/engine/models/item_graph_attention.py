@@ -36,7 +36,7 @@ USERS_PER_STEP = 128
 NEGATIVES = 512
 #: knowledge links kept by name per piece of evidence (the strongest): an explanation shows the
 #: largest channel and, when it carries a meaningful share, the next one
-LINKS_KEPT = 2
+LINKS_KEPT = 1
 
 
 class ItemGraphAttention(Recommender):

@@ -260,7 +260,7 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
 
     started = time.monotonic()
     stats.recommendations = _write(driver, database, cypher.load("writeback_recommended"),
-                                   _recommended_batches(columns, output, max(1, batch_size // 10)),
+                                   _recommended_batches(driver, database, columns, output, max(1, batch_size // 10)),
                                    int((output.top_items >= 0).any(1).sum()), "RECOMMENDED", progress, 1,
                                    version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
@@ -332,34 +332,48 @@ def _embedding_batches(driver: neo4j.Driver, database: str, columns: GraphColumn
                                   "embeddings": _Unlogged(matrix[batch].astype(np.float64).tolist())}
 
 
-def _recommended_batches(columns: GraphColumns, output: ModelOutput, size: int) -> Iterator[tuple[int, dict]]:
+def _recommended_batches(driver: neo4j.Driver, database: str, columns: GraphColumns, output: ModelOutput,
+                         size: int) -> Iterator[tuple[int, dict]]:
     """Rows of ``writeback_recommended``, ``size`` users with a list per batch, built as they are
-    written: users, their items best first, scores, evidence and its weights per item (the -1
-    padding dropped), and how many interactions the list is computed from (the API folds a
-    user in again once that count changes)."""
+    written: each user (internal id, read now, and id), how many interactions the list is
+    computed from (the API folds a user in again once that count changes), and per recommended
+    item (internal id and id) its edge's properties: rank, score, evidence and its weights (the
+    -1 padding dropped) and how each contribution splits into channels. Users and items no longer
+    in the graph are skipped."""
     users, items = columns.node_ids[USER], columns.node_ids[ITEM]
+    user_nodes, item_nodes = (_internal_ids(driver, database, label, columns) for label in (USER, ITEM))
     history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
     batch = []
     for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
-        keep_mask = picks >= 0
-        if not keep_mask.any():
+        targets = np.flatnonzero((picks >= 0) & (item_nodes[np.maximum(picks, 0)] >= 0))
+        if not len(targets) or user_nodes[index] < 0:
             continue
-        row = {"user": user, "items": items[picks[keep_mask]].tolist(),
-               "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": [],
-               "channels": [], "history": int(history[index])}
-        if output.evidence_items is not None:
-            for target in np.flatnonzero(keep_mask):
+        edges = []
+        for rank, target in enumerate(targets.tolist(), start=1):
+            edge = {"node": int(item_nodes[picks[target]]), "item": items[picks[target]], "rank": rank,
+                    "score": float(scores[target])}
+            if output.evidence_items is not None:
                 evidence = output.evidence_items[index, target]
                 present = evidence >= 0
-                row["evidence"].append(items[evidence[present]].tolist())
-                row["weights"].append(np.asarray(output.evidence_weights[index, target][present], np.float64).tolist())
-                row["channels"].append(ChannelParts.properties(output.evidence_channels, index, target, present))
-        batch.append(row)
+                edge["evidence"] = items[evidence[present]].tolist()
+                edge["evidence_weights"] = np.asarray(output.evidence_weights[index, target][present],
+                                                      np.float64).tolist()
+                edge.update(ChannelParts.properties(output.evidence_channels, index, target, present))
+            edges.append(edge)
+        batch.append({"node": int(user_nodes[index]), "user": user, "history": int(history[index]), "edges": edges})
         if len(batch) == size:
             yield len(batch), {"rows": _Unlogged(batch)}
             batch = []
     if batch:
         yield len(batch), {"rows": _Unlogged(batch)}
+
+
+def _internal_ids(driver: neo4j.Driver, database: str, label: str, columns: GraphColumns) -> np.ndarray:
+    """The internal node id of each of ``columns``' ``label`` nodes, read now; -1 for a node no
+    longer in the graph."""
+    internal, stored = node_ids.read(driver, database, label)
+    positions = pd.Index(stored).get_indexer(np.asarray(columns.node_ids[label], dtype=object))
+    return np.where(positions >= 0, internal[np.maximum(positions, 0)], -1)
 
 
 def _attention_batches(heads: np.ndarray, tails: np.ndarray, values: np.ndarray, size: int) -> Iterator[tuple[int, dict]]:
