@@ -93,14 +93,16 @@ def main() -> None:
 
 def _publish(args: argparse.Namespace) -> dict:
     """Pull, fit, output, save, write back: what ``kgrec train`` does, each phase timed."""
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.training.config import TrainConfig
+    from kgrec.settings import read_settings
 
-    settings = Neo4jSettings.from_env()
+    server = read_settings()
+    settings = server.neo4j
     result: dict = {"model": "attention", "interactions_requested": args.interactions, "implicit": args.implicit}
     if args.load:
-        result["bulk_load_seconds"] = _load(settings, args.interactions, args.implicit, args.seed)
+        result["bulk_load_seconds"] = _load(server, args.interactions, args.implicit, args.seed)
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
         started, started_cpu = time.monotonic(), time.process_time()
         version, stats = train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
@@ -150,23 +152,22 @@ def _command() -> dict:
             "last_line": done.stdout.strip().splitlines()[-1]}
 
 
-def _load(settings, interactions: int, implicit: bool, seed: int) -> float:
+def _load(server, interactions: int, implicit: bool, seed: int) -> float:
     """Empty the local server's database and bulk-import the sample; seconds of the import."""
     from kgrec.loaders.bulk import bulk_write_graph
     from kgrec.loaders.synthetic import generate_sample
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.admin import remove_store
-    from kgrec.neo4j_server.layout import ServerLayout
 
     graph = generate_sample(n_interactions=interactions, seed=seed)
     if implicit:
         graph.interactions = graph.interactions.drop(columns=["rating", "ts"])
         graph.interactions["weight"] = 1.0
-    layout = ServerLayout.from_env()
+    layout = server.layout
     lifecycle.stop(layout)
-    remove_store(layout, settings.database)
-    lifecycle.start(layout)
-    return round(bulk_write_graph(graph, settings, layout=layout, progress=False).seconds, 1)
+    remove_store(layout, server.neo4j.database)
+    lifecycle.start(layout, settings=server)
+    return round(bulk_write_graph(graph, server, progress=False).seconds, 1)
 
 
 def _eval(args: argparse.Namespace) -> dict:

@@ -7,6 +7,11 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kgrec.config import Neo4jSettings
+    from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -128,31 +133,29 @@ def _busy_cores(sample_s: float) -> float | None:
     return (total - idle) / total * (os.cpu_count() or 1) if total > 0 else None
 
 
-def _pull():
-    from kgrec.config import Neo4jSettings, open_driver
+def _pull(connection: Neo4jSettings):
+    from kgrec.config import open_driver
     from kgrec.engine.neo4j.pull import pull_graph
 
-    settings = Neo4jSettings.from_env()
-    driver = open_driver(settings)
-    columns, stats = pull_graph(driver, settings.database)
+    with open_driver(connection) as driver:
+        columns, stats = pull_graph(driver, connection.database)
     log.info("pulled %d relationships in %.1fs", stats.relationships, stats.seconds)
-    return driver, settings.database, columns
+    return columns
 
 
-def _eval(args: argparse.Namespace) -> int:
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from kgrec.engine.data.graph import columns_from_tabular
     from kgrec.engine.evaluation.evaluate import format_table, run_evaluation
 
     config = _config(args)
     if args.explanations:
-        return _eval_explanations(args)
+        return _eval_explanations(args, settings)
     if args.sample:
         from kgrec.loaders.synthetic import generate_sample
 
         columns = columns_from_tabular(generate_sample(n_users=args.sample, seed=args.seed))
     else:
-        driver, _, columns = _pull()
-        driver.close()
+        columns = _pull(settings.neo4j)
     from kgrec.engine.models import EVALUATED
 
     methods = args.methods or EVALUATED
@@ -166,15 +169,15 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_explanations(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _eval_explanations(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
     from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate_sample
     from kgrec.engine.neo4j.persist import load_active
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        model, columns, version = load_active(driver, settings.database)
-        report = evaluate_sample(driver, settings.database, HistoryScorer(model, columns),
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        model, columns, version = load_active(driver, connection.database, settings.models_dir)
+        report = evaluate_sample(driver, connection.database, HistoryScorer(model, columns),
                                  n_users=args.users, k=args.k[-1], seed=args.seed)
     print(f"model {version}\n{report.table()}")
     if args.json:
@@ -182,33 +185,34 @@ def _eval_explanations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
     from kgrec.engine.pipeline import train_and_publish
 
     config = _config(args)
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
-                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        version, stats = train_and_publish(driver, connection.database, config, top_k=args.top_k,
+                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+                                           model_dir=settings.models_dir)
     print(f"model {version} active: val NDCG@20 {stats.train.get('val_ndcg@20', float('nan')):.4f}, "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
     return 0
 
 
-def _recommend(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
     from kgrec.cypher import library
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        if not library.user_exists(driver, settings.database, args.user):
-            raise SystemExit(f"kgrec: error: no user {args.user!r} in database {settings.database!r}")
-        recs = library.recommendations(driver, settings.database, args.user, k=args.k)
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        if not library.user_exists(driver, connection.database, args.user):
+            raise SystemExit(f"kgrec: error: no user {args.user!r} in database {connection.database!r}")
+        recs = library.recommendations(driver, connection.database, args.user, k=args.k)
         fallback = not recs
         if fallback:
-            recs = library.fallback_recommendations(driver, settings.database, args.user, k=args.k)
+            recs = library.fallback_recommendations(driver, connection.database, args.user, k=args.k)
     if args.json:
         print(json.dumps({"user_id": args.user, "fallback": fallback,
                           "recommendations": [r.model_dump(exclude_none=True) for r in recs]}, indent=2))
@@ -224,17 +228,17 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     import contextlib
     import sys
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.engine.neo4j.export import export_recommendations
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver, contextlib.ExitStack() as files:
+    connection = settings.neo4j
+    with open_driver(connection) as driver, contextlib.ExitStack() as files:
         out = sys.stdout if str(args.out) == "-" else files.enter_context(args.out.open("w", newline=""))
-        stats = export_recommendations(driver, settings.database, out)
+        stats = export_recommendations(driver, connection.database, out)
     if stats.model is None:
         log.warning("no active model: wrote the header only (run `kgrec train` first)")
     log.info("wrote %d recommendations of model %s to %s", stats.rows, stats.model, args.out)

@@ -5,7 +5,7 @@ One function, :func:`train_and_publish`, is what ``kgrec train`` runs and what t
 
 Example:
     >>> from kgrec.engine.training.config import TrainConfig
-    >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(epochs=5))  # doctest: +SKIP
+    >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(seed=1), model_dir=settings.models_dir)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation.evaluate import validation_ndcg
 from kgrec.engine.models.base import FitData, create
 from kgrec.engine.neo4j.output import model_output
-from kgrec.engine.neo4j.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
+from kgrec.engine.neo4j.persist import model_checkpoints, prune_checkpoints, save_model
 from kgrec.engine.neo4j.pull import PullStats, pull_graph
 from kgrec.engine.neo4j.writeback import WriteStats, write_model
 from kgrec.engine.training.config import TrainConfig
@@ -70,13 +70,13 @@ def new_version(model: str) -> str:
 
 def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, top_k: int = 20,
                       checkpoint_dir: Path | None = None, resume: bool = False,
-                      progress: bool = True, *, model_dir: Path | None = None) -> tuple[str, PublishStats]:
+                      progress: bool = True, *, model_dir: Path) -> tuple[str, PublishStats]:
     """Pull the whole graph, train on it, and make the result the active model.
 
     All interactions but a per-user temporal validation slice are fitted on (the slice chooses
     hyper-parameters or stops training, as in ``kgrec eval``); closed-form parts are then refitted
     on every interaction, and the published model scores users from *all* their interactions. The
-    trained model is saved to ``$KGREC_HOME/models/<version>.pt`` before the write-back, which
+    trained model is saved to ``model_dir/<version>.pt`` before the write-back, which
     switches the active model atomically (:func:`~kgrec.engine.neo4j.writeback.write_model`).
 
     Args:
@@ -87,7 +87,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
         progress: progress bars during fitting and the write-back (on a terminal only).
-        model_dir: where the trained model is saved (default ``$KGREC_HOME/models``). After
+        model_dir: where the trained model is saved (:attr:`kgrec.settings.Settings.models_dir`). After
             the switch, the checkpoint files of the models the write-back removed (the retired
             one, leftovers of dead runs) are deleted from it.
 
@@ -125,7 +125,6 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     seconds["output"] = time.monotonic() - started
 
     started = time.monotonic()
-    model_dir = model_dir or models_dir()
     checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
     output.checkpoint = str(checkpoint)
     seconds["save"] = time.monotonic() - started

@@ -16,7 +16,7 @@ wrong nodes), and restores the model over the pulled graph.
 
 Example (deletion test for user ``u1``: how much does dropping its latest interaction lower
 its scores?):
-    >>> model, columns, version = load_active(driver, "neo4j")  # doctest: +SKIP
+    >>> model, columns, version = load_active(driver, "neo4j", settings.models_dir)  # doctest: +SKIP
     >>> histories = histories_from_columns(columns, users=columns.index_of("User", ["u1"]))  # doctest: +SKIP
     >>> drop = model.score(histories) - model.score(histories.without(0, histories.items[-1:]))  # doctest: +SKIP
 """
@@ -40,7 +40,6 @@ from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM
-from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,6 @@ class ModelNotAvailableError(KgrecError, LookupError):
 
 class GraphChangedError(KgrecError, ValueError):
     """The graph's node sets differ from the ones the model was trained on."""
-
-
-def models_dir() -> Path:
-    """Where ``kgrec train`` keeps published models: ``$KGREC_HOME/models``."""
-    return default_home() / "models"
 
 
 def save_model(path: Path, model: Recommender, columns: GraphColumns, version: str) -> Path:
@@ -133,10 +127,11 @@ def _config(saved: dict) -> TrainConfig:
     return TrainConfig(**{**values, "device": "cpu"})
 
 
-def _read_checkpoint(path: Path, models_root: Path | None) -> dict:
+def _read_checkpoint(path: Path, models_root: Path) -> dict:
     """The saved dict at ``path``. ``path`` comes from the database, so it is only read when it
-    lies inside ``models_root`` (default :func:`models_dir`), and only as tensors and plain values."""
-    root = (models_root or models_dir()).resolve()
+    lies inside ``models_root`` (:attr:`kgrec.settings.Settings.models_dir`), and only as
+    tensors and plain values."""
+    root = models_root.resolve()
     if not path.resolve().is_relative_to(root):
         raise ModelNotAvailableError(f"the active model's checkpoint {path} is outside the models folder {root}; "
                                      "run `kgrec train` again (or set KGREC_HOME to the home that trained it)")
@@ -149,7 +144,7 @@ def _read_checkpoint(path: Path, models_root: Path | None) -> dict:
                                      "run `kgrec train` again") from exc
 
 
-def load_model(path: Path, columns: GraphColumns, models_root: Path | None = None) -> Recommender:
+def load_model(path: Path, columns: GraphColumns, models_root: Path) -> Recommender:
     """The model saved at ``path``, restored over ``columns`` (which must have the node sets it
     was trained on; raises :class:`GraphChangedError` otherwise)."""
     saved = _read_checkpoint(path, models_root)
@@ -161,7 +156,7 @@ def load_model(path: Path, columns: GraphColumns, models_root: Path | None = Non
     return create(saved["name"], _config(saved["config"])).load_state(saved["state"], columns)
 
 
-def load_frozen(path: Path, models_root: Path | None = None) -> FrozenModel:
+def load_frozen(path: Path, models_root: Path) -> FrozenModel:
     """The model saved at ``path`` with its item ids, to fold users in without the graph:
     users and interactions added since training do not matter to it, items are matched by id.
 
@@ -177,13 +172,13 @@ def load_frozen(path: Path, models_root: Path | None = None) -> FrozenModel:
     return FrozenModel(saved["version"], model.load_state(saved["state"], None), np.asarray(saved["item_ids"]))
 
 
-def load_active(driver: neo4j.Driver, database: str,
-                models_root: Path | None = None) -> tuple[Recommender, GraphColumns, str]:
+def load_active(driver: neo4j.Driver, database: str, models_root: Path) -> tuple[Recommender, GraphColumns, str]:
     """The active model, ready to score any (edited) user history, over the graph in Neo4j.
 
     Args:
         driver: an open driver.
         database: the database holding the graph and the active ``:Model``.
+        models_root: the models folder; a checkpoint recorded elsewhere is not read.
 
     Returns:
         ``(model, columns, version)``:
