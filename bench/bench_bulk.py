@@ -116,7 +116,7 @@ def _timed_bulk(graph, server, bulk_write_graph, interactions: int) -> dict:
         "interactions_per_s_without_restart": round(interactions / (summary.seconds - restart)),
         "import_interactions_per_s": round(interactions / summary.phases["import"]),
         "importer_cpu_s": round(sum(importer_cpu), 2),
-        "server_cpu_s": _process_cpu_s(lifecycle.status(layout).pid),
+        "server_cpu_s": _process_cpu_s(lifecycle.status(server.layout).pid),
         "load_average_1m": load_before,
         "load_average_1m_after": os.getloadavg()[0],
     }

@@ -66,9 +66,9 @@ def main() -> None:
             return
         started = time.monotonic()
         version, stats = train_and_publish(driver, settings.database,
-                                           TrainConfig(epochs=args.epochs, dim=args.dim, seed=args.seed,
-                                                       patience=args.epochs),
-                                           progress=False, model_dir=Path(models))
+                                           TrainConfig(model="kgat", seed=args.seed), progress=False,
+                                           model_dir=Path(models),
+                                           options={"epochs": args.epochs, "dim": args.dim, "patience": args.epochs})
         total = time.monotonic() - started
     epochs = [round(e["seconds"], 2) for e in stats.train.history]
     result.update({

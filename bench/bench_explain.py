@@ -21,6 +21,7 @@ import numpy as np
 
 from kgrec.config import open_driver
 from kgrec.cypher import library
+from kgrec.settings import read_settings
 
 
 def _pairs(driver, database: str, n: int, seed: int) -> list[tuple[str, str]]:

@@ -46,14 +46,18 @@ def stage(name: str) -> Iterator[None]:
 
 
 def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -> str:
-    """A hash of everything the eval table depends on: every field of the training config
-    (batch size and learning rate change the result as much as epochs do), the methods, the
-    cut-offs, and the graph's content (node sets, relationships and their attributes: new
-    interactions between known nodes change the split without changing the node sets)."""
+    """A hash of everything the eval table depends on: every field of the run's config, the
+    methods and the options each is evaluated with (their defaults: a changed default changes
+    the result as much as a changed seed), the cut-offs, and the graph's content (node sets,
+    relationships and their attributes: new interactions between known nodes change the split
+    without changing the node sets)."""
     import numpy as np  # here, not at the top: `kgrec --help` imports this module
 
+    from kgrec.engine.models.base import model_class
+
+    options = {method: dataclasses.asdict(model_class(method).options_class()) for method in methods}
     digest = hashlib.sha256(json.dumps({"config": dataclasses.asdict(config), "methods": list(methods),
-                                        "ks": list(ks)}, sort_keys=True, default=str).encode())
+                                        "options": options, "ks": list(ks)}, sort_keys=True, default=str).encode())
     digest.update(columns.fingerprint().encode())
     for key in sorted(columns.edges):
         digest.update("\x1f".join(key).encode())

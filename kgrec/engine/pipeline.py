@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import neo4j
 
@@ -70,7 +72,8 @@ def new_version(model: str) -> str:
 
 def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, top_k: int = 20,
                       checkpoint_dir: Path | None = None, resume: bool = False,
-                      progress: bool = True, *, model_dir: Path) -> tuple[str, PublishStats]:
+                      progress: bool = True, *, model_dir: Path,
+                      options: Mapping[str, Any] | None = None) -> tuple[str, PublishStats]:
     """Pull the whole graph, train on it, and make the result the active model.
 
     All interactions but a per-user temporal validation slice are fitted on (the slice chooses
@@ -82,11 +85,13 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     Args:
         driver: an open driver.
         database: the database holding the graph.
-        config: hyper-parameters; ``config.model`` names a registered model with attention.
+        config: the run's options; ``config.model`` names a registered model with attention.
         top_k: RECOMMENDED edges per user.
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
         progress: progress bars during fitting and the write-back (on a terminal only).
+        options: the model's options over its defaults (``kgrec train --set``), refused when
+            the model does not read them.
         model_dir: where the trained model is saved (:attr:`kgrec.settings.Settings.models_dir`). After
             the switch, the checkpoint files of the models the write-back removed (the retired
             one, leftovers of dead runs) are deleted from it.
@@ -94,9 +99,17 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     Returns:
         ``(version, stats)``: the now-active model version and a :class:`PublishStats`.
 
+    The ``:Model`` node's ``params`` record what the model used: the run's model, seed and
+    device, every option of the model, and what fitting chose.
+
     Raises:
         NothingToTrainError: no INTERACTED relationships, or a model without attention.
+        UnknownOptionError: an option the model does not read (before the graph is pulled).
     """
+    model = create(config.model, config, options)
+    if not model.has_attention:
+        raise NothingToTrainError(f"model {config.model!r} has no attention to write back and cannot be published; "
+                                  "compare it with `kgrec eval --methods ...`")
     seconds: dict[str, float] = {}
     started = time.monotonic()
     columns, pull_stats = pull_graph(driver, database)
@@ -108,19 +121,17 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     started = time.monotonic()
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
-    model = create(config.model, config)
-    if not model.has_attention:
-        raise NothingToTrainError(f"model {config.model!r} has no attention to write back and cannot be published; "
-                                  "compare it with `kgrec eval --methods ...`")
     histories = histories_from_columns(columns)
     data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
                    refit=columns, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
     model.fit(data)
     metrics = dict(model.params)  # what fitting chose and its validation score (scoring validation after the refit would leak)
+    params = {"model": config.model, "seed": config.seed, "device": str(config.resolved_device()),
+              **asdict(model.options), **model.params}
     seconds["train"] = time.monotonic() - started
 
     started = time.monotonic()
-    output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
+    output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=params,
                           metrics=metrics, progress=progress)
     seconds["output"] = time.monotonic() - started
 

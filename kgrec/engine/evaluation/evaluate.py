@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,10 @@ def fit_data(columns: GraphColumns, split: Split) -> FitData:
 
 
 def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int] = (10, 20),
-                   methods: Sequence[str] = EVALUATED) -> dict[str, dict]:
-    """Metrics per method (plus ``params`` and ``seconds``) on ``columns``' temporal split."""
+                   methods: Sequence[str] = EVALUATED,
+                   options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict]:
+    """Metrics per method (plus ``params`` and ``seconds``) on ``columns``' temporal split;
+    ``options`` gives a method's options over its defaults, by method name."""
     split = temporal_split(columns)
     known = split.matrix(split.train | split.val)
     test = split.matrix(split.test)
@@ -57,7 +60,7 @@ def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int]
     for method in methods:
         started = time.perf_counter()
         seed_everything(config.seed)
-        model = create(method, config).fit(data)
+        model = create(method, config, (options or {}).get(method)).fit(data)
         fitted = time.perf_counter() - started
         # one scoring of every user serves the accuracy and the list measures
         tested, with_history = held_out_users(test), history_users(known)
