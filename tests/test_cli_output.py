@@ -115,6 +115,15 @@ def test_an_option_the_model_does_not_read_is_one_line_naming_the_ones_it_reads(
                            "popularity reads no options")
 
 
+def test_usage_errors_exit_with_2(kgrec):
+    """What the README promises for every error the user can fix: an unknown model, a command
+    missing what it works on."""
+    _assert_one_line_error(kgrec("eval", "--sample", "20", "--methods", "popularity", "nope"),
+                           "unknown model 'nope'; the registered models are attention, kgat")
+    done = kgrec("explain", "--k", "3")
+    assert done.returncode == 2 and "one of the arguments --user --store is required" in done.stderr
+
+
 def test_verbose_shows_the_traceback(kgrec, tmp_path):
     done = kgrec("--verbose", "load", "csv", "--interactions", _write(tmp_path / "empty.csv", ""))
     assert done.returncode != 0 and "Traceback" in done.stderr and "is empty" in done.stderr

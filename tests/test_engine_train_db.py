@@ -142,8 +142,10 @@ def test_recommend_command(published, cli_env, capsys):
     finally:
         driver.execute_query("MATCH (u:User {id: 'newcomer'}) DELETE u", database_=database)
 
-    with pytest.raises(SystemExit, match="no user 'nobody'"):
-        main(["recommend", "--user", "nobody"])
+    capsys.readouterr()
+    assert main(["recommend", "--user", "nobody"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (f"kgrec: error: no user 'nobody' in database {database!r}; "
+                                                        "`kgrec load` adds users, or check the id")
 
 
 def test_export_recommendations_matches_the_graph(published, cli_env, tmp_path):

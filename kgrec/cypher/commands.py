@@ -21,8 +21,6 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
             written = library.store_explanations(driver, connection.database, paths=args.paths)
         print(f"stored the best {args.paths} explanation paths on {written:,} recommendations of the active model")
         return 0
-    if not args.user:
-        raise SystemExit("kgrec explain: --user is required (or --store)")
     with open_driver(connection) as driver:
         if args.item:
             recs = [library.recommendation_for(driver, connection.database, args.user, args.item)]
@@ -66,13 +64,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "stored it on the RECOMMENDED edge, else by a first-order estimate; for a user's top-K "
                     "recommendations, or for one user-item pair. Shows other users on co-interaction paths "
                     "(the database owner's view; the HTTP API shows only their count).")
-    parser.add_argument("--user", help="user id")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", help="user id")
     parser.add_argument("--item", help="explain this item (also when it is not in the user's top-K)")
     parser.add_argument("--k", type=int, default=5, help="recommendations to explain (default %(default)s)")
     parser.add_argument("--paths", type=int, default=3,
                         help="explanations per item, one per evidence item (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("--store", action="store_true",
+    target.add_argument("--store", action="store_true",
                         help="compute the best --paths paths of every recommendation of the active model and "
                              "keep them on the RECOMMENDED edges (served by the API without recomputation)")
     parser.set_defaults(func=_explain)

@@ -9,11 +9,17 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kgrec.errors import KgrecError
+
 if TYPE_CHECKING:
     from kgrec.config import Neo4jSettings
     from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class UnknownUserError(KgrecError, LookupError):
+    """``kgrec recommend`` for a user id the database does not have."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -158,6 +164,7 @@ def _options_per_method(methods: list[str], options: dict[str, str]) -> dict[str
     """``kgrec eval --set``: each option goes to every compared model that reads it.
 
     Raises:
+        UnknownModelError: a method that is not registered.
         UnknownOptionError: an option that none of ``methods`` reads.
     """
     from kgrec.engine.models.base import model_class
@@ -230,10 +237,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from kgrec.engine.models import EVALUATED
 
     methods = args.methods or EVALUATED
-    unknown = sorted(set(methods) - set(_model_names()))
-    if unknown:
-        raise SystemExit(f"kgrec eval: unknown model(s) {', '.join(unknown)}; choose from {', '.join(_model_names())}")
-    options = _options_per_method(methods, dict(args.options))
+    options = _options_per_method(methods, dict(args.options))  # an unknown method or option: one line, now
     if args.sample:
         from kgrec.loaders.synthetic import generate_sample
 
@@ -288,7 +292,8 @@ def _recommend(args: argparse.Namespace, settings: Settings) -> int:
     connection = settings.neo4j
     with open_driver(connection) as driver:
         if not library.user_exists(driver, connection.database, args.user):
-            raise SystemExit(f"kgrec: error: no user {args.user!r} in database {connection.database!r}")
+            raise UnknownUserError(f"no user {args.user!r} in database {connection.database!r}; "
+                                   "`kgrec load` adds users, or check the id")
         recs = library.recommendations(driver, connection.database, args.user, k=args.k)
         fallback = not recs
         if fallback:
