@@ -23,8 +23,8 @@ import neo4j
 from kgrec.engine.data.graph import INTERACTION_KEY
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.data.split import temporal_split
-from kgrec.engine.evaluation.evaluate import validation_ndcg
-from kgrec.engine.models.base import FitData, create
+from kgrec.engine.evaluation.evaluate import fit_data
+from kgrec.engine.models.base import create
 from kgrec.engine.neo4j.output import model_output
 from kgrec.engine.neo4j.persist import model_checkpoints, prune_checkpoints, save_model
 from kgrec.engine.neo4j.pull import PullStats, pull_graph
@@ -122,9 +122,7 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
     histories = histories_from_columns(columns)
-    data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
-                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
-    model.fit(data)
+    model.fit(fit_data(columns, split, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress))
     metrics = dict(model.params)  # what fitting chose and its validation score (scoring validation after the refit would leak)
     params = {"model": config.model, "seed": config.seed, "device": str(config.resolved_device()),
               **asdict(model.options), **model.params}

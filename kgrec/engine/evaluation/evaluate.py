@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,12 +39,16 @@ def validation_ndcg(model: Recommender, columns: GraphColumns, split: Split) -> 
                     ks=(20,))["ndcg@20"]
 
 
-def fit_data(columns: GraphColumns, split: Split) -> FitData:
+def fit_data(columns: GraphColumns, split: Split, *, checkpoint_dir: Path | None = None, resume: bool = False,
+             progress: bool = True) -> FitData:
     """What a model may learn from on ``split``: train, validation to choose or stop, train +
-    validation to refit on."""
+    validation to refit on; the one builder of :class:`FitData`, for ``kgrec eval`` and for
+    ``kgrec train`` (whose split has no test part, so it refits on every interaction).
+    ``checkpoint_dir``, ``resume`` and ``progress`` are :class:`FitData`'s."""
     return FitData(split.fit_columns(columns, split.train),
                    validate=lambda model: validation_ndcg(model, columns, split),
-                   refit=split.fit_columns(columns, split.train | split.val))
+                   refit=split.fit_columns(columns, split.train | split.val),
+                   checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
 
 
 def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int] = (10, 20),
