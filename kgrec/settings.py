@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any, TypeVar
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator

@@ -23,12 +23,14 @@ class UnknownUserError(KgrecError, LookupError):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from kgrec.engine.training.config import PUBLISHED_MODEL
+
     train = subparsers.add_parser("train", help="pull the graph from Neo4j, train, write embeddings/attention/"
                                                 "recommendations back as a new active model",
                                   add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("--model", choices=_model_names(), default=_published_model(),
+    _run_options(train, "the --model trained (an option it does not read is an error)")
+    train.add_argument("--model", choices=_model_names(), default=PUBLISHED_MODEL,
                        help="the model to train (default %(default)s; only models with attention can be published)")
-    _run_options(train, "the model")
     train.add_argument("--checkpoint-dir", type=Path, default=None, help="checkpoint here every epoch")
     train.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir/last.pt")
     train.add_argument("--top-k", type=int, default=20, help="RECOMMENDED edges per user (default 20)")
@@ -71,12 +73,6 @@ def _model_names() -> list[str]:
     from kgrec.engine.models import MODELS
 
     return list(MODELS)
-
-
-def _published_model() -> str:
-    from kgrec.engine.training.config import PUBLISHED_MODEL
-
-    return PUBLISHED_MODEL
 
 
 class _HelpWithModelOptions(argparse.Action):
