@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     neo4j_heap_min: str = Field("512m", description="the local server's initial Java heap (-Xms)")
     neo4j_pagecache: str = Field("512m", description="the local server's page cache")
     neo4j_tx_timeout: str = Field("30m", description="the local server's db.transaction.timeout")
+    java_home: str | None = Field(None, validation_alias="JAVA_HOME",
+                                  description="the JDK the local server runs on (else `java` on PATH)")
 
     # Where Neo4j is: unset means the local server, with the password generated beside it.
     neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI")

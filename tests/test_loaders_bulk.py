@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import SETTINGS
 from graph_contents import counts, schema, snapshot
 from kgrec.cli import main
 from kgrec.config import open_driver
@@ -22,6 +23,7 @@ from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.admin import ImportSource, import_full
 from kgrec.neo4j_server.configure import write_config
 from kgrec.neo4j_server.errors import ServerError
+from kgrec.neo4j_server.toolchain import find_java
 from kgrec.settings import Settings
 
 pytestmark = pytest.mark.neo4j
@@ -130,7 +132,7 @@ def test_admin_tool_failure_says_why_and_leaves_no_store(side_layout, tmp_path):
     bad = tmp_path / "nodes.csv"
     bad.write_text("id:ID(X),size:nosuchtype\nx1,1\n")
     with pytest.raises(ServerError, match=r"import failed \(.*unknown property type 'nosuchtype'\)"):
-        import_full(side_layout, "scratch", nodes=[ImportSource("X", bad)], relationships=[],
+        import_full(side_layout, "scratch", java=find_java(SETTINGS.java_home), nodes=[ImportSource("X", bad)], relationships=[],
                     array_delimiter="\x1f", multiline=False, report_file=tmp_path / "report", rows=1)
     assert not (side_layout.server_home / "data" / "databases" / "scratch").exists()
 

@@ -51,6 +51,7 @@ from kgrec.loaders.writer import Links, LoadError, create_constraints, graph_par
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.admin import ImportSource, check_database_name, import_full, store_exists
 from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.neo4j_server.toolchain import find_java
 from kgrec.settings import Settings
 
 #: between the elements of a list property; a control character no text of ours holds
@@ -161,6 +162,7 @@ def bulk_write_graph(graph: TabularGraph, settings: Settings, *, database: str |
     layout, connection = settings.layout, settings.neo4j
     database = check_database_name(database or connection.database)
     _require_local(connection, layout)
+    java = find_java(settings.java_home)
     started = perf_counter()
     graph = ensure_validated(graph)
     steps = _Steps(progress)
@@ -173,7 +175,7 @@ def bulk_write_graph(graph: TabularGraph, settings: Settings, *, database: str |
             lifecycle.stop(layout)
         try:
             with steps("import"):
-                import_full(layout, database, nodes=files.nodes, relationships=files.relationships,
+                import_full(layout, database, java=java, nodes=files.nodes, relationships=files.relationships,
                             array_delimiter=ARRAY_DELIMITER, multiline=files.multiline,
                             report_file=layout.server_home / "logs" / "import.report",
                             rows=sum(files.rows.values()), id_type="actual")

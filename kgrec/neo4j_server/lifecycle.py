@@ -162,7 +162,7 @@ def prepare(layout: ServerLayout, settings: Settings) -> Java:
     Raises:
         ServerError: missing Java/Maven or a failed download.
     """
-    java = find_java()
+    java = find_java(settings.java_home)
     layout.home.mkdir(parents=True, exist_ok=True)
     os.chmod(layout.home, 0o700)
     if not jars_present(layout):
