@@ -38,8 +38,9 @@ import numpy as np
 import neo4j
 
 from kgrec.api.schemas import PublicRecommendation, RecommendationList
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.cypher import library
+from kgrec.settings import read_settings
 
 STAND_IN_VERSION = "bench-stand-in"
 
@@ -177,7 +178,7 @@ def main() -> None:
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
 
-    settings = Neo4jSettings.from_env()
+    settings = read_settings().neo4j
     result: dict = {"benchmark": "api_recommendations", "cpus": os.cpu_count(),
                     "python": platform.python_version(),
                     "load_average_at_start": os.getloadavg()[0]}  # other work on the same cores skews it

@@ -59,15 +59,15 @@ def main() -> None:
         print_and_record({"skipped": "the bulk import needs kgrec's local server; NEO4J_URI is set"}, None, 0)
         return
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.loaders import write_graph
     from kgrec.loaders.bulk import bulk_write_graph
     from kgrec.loaders.synthetic import generate_sample
     from kgrec.loaders.validate import ensure_validated
-    from kgrec.neo4j_server.layout import ServerLayout
+    from kgrec.settings import read_settings
 
-    layout = ServerLayout.from_env()
-    settings = Neo4jSettings.from_env()
+    server = read_settings()
+    layout, settings = server.layout, server.neo4j
     graph = ensure_validated(generate_sample(n_interactions=args.interactions, seed=args.seed))
     interactions = len(graph.interactions)
     result: dict = {"interactions_requested": args.interactions, "interactions": interactions,
@@ -75,9 +75,9 @@ def main() -> None:
 
     for _ in range(args.repeat):
         for kind, running in (("bulk", True), ("bulk_fresh", False)):
-            _empty(layout, settings.database, start=running)
+            _empty(server, settings.database, start=running)
             result.setdefault(kind, {"runs": []})["runs"].append(
-                _timed_bulk(graph, settings, layout, bulk_write_graph, interactions))
+                _timed_bulk(graph, server, bulk_write_graph, interactions))
     for kind in ("bulk", "bulk_fresh"):
         runs = result[kind]["runs"]
         for key in ("seconds", "interactions_per_s", "interactions_per_s_without_restart",
@@ -91,7 +91,7 @@ def main() -> None:
     with open_driver(settings) as driver:
         result["engine"] = _engine(driver, settings.database, interactions)
         if not args.no_transactional:
-            _empty(layout, settings.database, start=True)
+            _empty(server, settings.database, start=True)
             load_average = os.getloadavg()[0]
             summary = write_graph(driver, graph, database=settings.database, progress=False)
             result["transactional"] = {"seconds": round(summary.seconds, 2),
@@ -101,13 +101,13 @@ def main() -> None:
     print_and_record(result, args.out, args.interactions)
 
 
-def _timed_bulk(graph, settings, layout, bulk_write_graph, interactions: int) -> dict:
+def _timed_bulk(graph, server, bulk_write_graph, interactions: int) -> dict:
     """One bulk load, its steps, rates, CPU seconds and the machine's load around it."""
     from kgrec.neo4j_server import lifecycle
 
     load_before = os.getloadavg()[0]
     with _importer_cpu() as importer_cpu:
-        summary = bulk_write_graph(graph, settings, layout=layout, progress=False)
+        summary = bulk_write_graph(graph, server, progress=False)
     restart = sum(summary.phases[step] for step in STEPS_RESTART)
     return {
         "seconds": round(summary.seconds, 2),
@@ -116,7 +116,7 @@ def _timed_bulk(graph, settings, layout, bulk_write_graph, interactions: int) ->
         "interactions_per_s_without_restart": round(interactions / (summary.seconds - restart)),
         "import_interactions_per_s": round(interactions / summary.phases["import"]),
         "importer_cpu_s": round(sum(importer_cpu), 2),
-        "server_cpu_s": _process_cpu_s(lifecycle.status(layout).pid),
+        "server_cpu_s": _process_cpu_s(lifecycle.status(server.layout).pid),
         "load_average_1m": load_before,
         "load_average_1m_after": os.getloadavg()[0],
     }
@@ -167,17 +167,17 @@ def _process_cpu_s(pid: int) -> float:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
 
 
-def _empty(layout, database: str, *, start: bool) -> None:
+def _empty(server, database: str, *, start: bool) -> None:
     """An empty database, fast: remove its files while the server is stopped (wiping a million
     relationships through Cypher takes longer than the import); the server started again unless
     ``start`` is false."""
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.admin import remove_store
 
-    lifecycle.stop(layout)
-    remove_store(layout, database)
+    lifecycle.stop(server.layout)
+    remove_store(server.layout, database)
     if start:
-        lifecycle.start(layout)
+        lifecycle.start(server.layout, settings=server)
 
 
 def _store(layout, database: str, interactions: int) -> dict:

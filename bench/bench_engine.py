@@ -45,12 +45,14 @@ def main() -> None:
 
     import torch
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.training.config import TrainConfig
 
     torch.set_num_threads(args.threads)
-    settings = Neo4jSettings.from_env()
+    from kgrec.settings import read_settings
+
+    settings = read_settings().neo4j
     result: dict = {"interactions_requested": args.interactions, "epochs": args.epochs, "dim": args.dim,
                     "threads": args.threads}
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
@@ -64,9 +66,9 @@ def main() -> None:
             return
         started = time.monotonic()
         version, stats = train_and_publish(driver, settings.database,
-                                           TrainConfig(epochs=args.epochs, dim=args.dim, seed=args.seed,
-                                                       patience=args.epochs),
-                                           progress=False, model_dir=Path(models))
+                                           TrainConfig(model="kgat", seed=args.seed), progress=False,
+                                           model_dir=Path(models),
+                                           options={"epochs": args.epochs, "dim": args.dim, "patience": args.epochs})
         total = time.monotonic() - started
     epochs = [round(e["seconds"], 2) for e in stats.train.history]
     result.update({

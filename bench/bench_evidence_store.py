@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.engine.neo4j.output import EVIDENCE
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.neo4j.writeback import ModelOutput, write_model
 from kgrec.graph_schema import ITEM, USER
 from kgrec.neo4j_server import lifecycle
-from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.settings import read_settings
 from recording import print_and_record
 
 
@@ -109,14 +109,15 @@ def main() -> None:
     parser.add_argument("--label", default="", help="a name for this run in the results file")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    settings = Neo4jSettings.from_env()
+    kgrec_settings = read_settings()
+    settings = kgrec_settings.neo4j
     rng = np.random.default_rng(0)
     runs: dict[str, list[dict]] = {kind: [] for kind in args.kinds}
     with open_driver(settings) as driver:
         columns, _ = pull_graph(driver, settings.database)
         users = args.users or len(columns.node_ids[USER])
         outputs = {kind: _output(columns, args.k, kind == "with_channels", users, rng) for kind in args.kinds}
-        server = lifecycle.status(ServerLayout.from_env()).pid
+        server = lifecycle.status(kgrec_settings.layout).pid
         for _ in range(args.repeat):
             for kind, output in outputs.items():
                 output.version = f"bench-{uuid.uuid4().hex[:8]}"

@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.cypher import library
+from kgrec.settings import read_settings
 
 
 def _pairs(driver, database: str, n: int, seed: int) -> list[tuple[str, str]]:
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    settings = Neo4jSettings.from_env()
+    settings = read_settings().neo4j
     result: dict = {"benchmark": "explanation_query", "interactions": args.interactions,
                     "paths": args.paths, "cpus": __import__("os").cpu_count(), "python": platform.python_version()}
     with open_driver(settings) as driver:

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.cypher import library
 from kgrec.engine.evaluation.faithfulness import COLD_ITEM, HistoryScorer, evaluate, sample_users
 from kgrec.engine.neo4j.persist import load_active
+from kgrec.settings import read_settings
 from recording import print_and_record
 
 
@@ -63,9 +64,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
 
-    settings = Neo4jSettings.from_env()
+    kgrec_settings = read_settings()
+    settings = kgrec_settings.neo4j
     with open_driver(settings) as driver:
-        model, columns, version = load_active(driver, settings.database)
+        model, columns, version = load_active(driver, settings.database, kgrec_settings.models_dir)
         scorer = HistoryScorer(model, columns)
         users = sample_users(driver, settings.database, args.users, args.seed)
         started = time.monotonic()

@@ -80,10 +80,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also record the JSON here, under the graph's size")
     args = parser.parse_args()
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.cypher import library
+    from kgrec.settings import read_settings
 
-    settings = Neo4jSettings.from_env()
+    kgrec_settings = read_settings()
+    settings = kgrec_settings.neo4j
     result: dict = {"benchmark": "api_live_fold_in", "cpus": os.cpu_count(),
                     "load_average_at_start": round(os.getloadavg()[0], 2)}
     with open_driver(settings) as driver:
@@ -100,7 +102,8 @@ def main() -> None:
             from kgrec.engine.pipeline import train_and_publish
 
             started = time.monotonic()
-            train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False)
+            train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
+                              model_dir=kgrec_settings.models_dir)
             result["train_seconds"] = round(time.monotonic() - started, 1)
         model = library.active_model(driver, settings.database)
         if model is None:

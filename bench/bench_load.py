@@ -63,11 +63,12 @@ def _sample(args: argparse.Namespace):
 
 
 def _write_phase(args: argparse.Namespace, *, empty_first: bool) -> dict:
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.loaders import write_graph
+    from kgrec.settings import read_settings
 
     graph, generate_s = _sample(args)
-    settings = Neo4jSettings.from_env()
+    settings = read_settings().neo4j
     with open_driver(settings) as driver:
         if empty_first:
             sys.path.insert(0, str(REPO / "tests"))
@@ -173,10 +174,10 @@ def _client_cpu_s() -> float:
 
 def _server_proc() -> Path | None:
     """``/proc/<pid>`` of the local server kgrec runs (None for a remote server)."""
-    from kgrec.neo4j_server.layout import ServerLayout
+    from kgrec.settings import read_settings
 
     try:
-        return Path(f"/proc/{ServerLayout.from_env().pid_file.read_text().strip()}")
+        return Path(f"/proc/{read_settings().layout.pid_file.read_text().strip()}")
     except OSError:
         return None
 

@@ -61,7 +61,7 @@ def main() -> None:
                         help="instead: Cholesky per penalty against one eigendecomposition at ITEMS items")
     parser.add_argument("--kgat", action="store_true", help="instead: the earlier KGAT model's seconds per batch")
     parser.add_argument("--batches", type=int, default=10, help="with --kgat: timed batches (default 10)")
-    parser.add_argument("--batch-size", type=int, help="with --kgat: triples per batch (default TrainConfig's)")
+    parser.add_argument("--batch-size", type=int, help="with --kgat: triples per batch (default KGATConfig's)")
     parser.add_argument("--fanouts", type=int, nargs="+", help="with --kgat: edges per node and hop")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
@@ -93,14 +93,16 @@ def main() -> None:
 
 def _publish(args: argparse.Namespace) -> dict:
     """Pull, fit, output, save, write back: what ``kgrec train`` does, each phase timed."""
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.training.config import TrainConfig
+    from kgrec.settings import read_settings
 
-    settings = Neo4jSettings.from_env()
+    server = read_settings()
+    settings = server.neo4j
     result: dict = {"model": "attention", "interactions_requested": args.interactions, "implicit": args.implicit}
     if args.load:
-        result["bulk_load_seconds"] = _load(settings, args.interactions, args.implicit, args.seed)
+        result["bulk_load_seconds"] = _load(server, args.interactions, args.implicit, args.seed)
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
         started, started_cpu = time.monotonic(), time.process_time()
         version, stats = train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
@@ -150,23 +152,22 @@ def _command() -> dict:
             "last_line": done.stdout.strip().splitlines()[-1]}
 
 
-def _load(settings, interactions: int, implicit: bool, seed: int) -> float:
+def _load(server, interactions: int, implicit: bool, seed: int) -> float:
     """Empty the local server's database and bulk-import the sample; seconds of the import."""
     from kgrec.loaders.bulk import bulk_write_graph
     from kgrec.loaders.synthetic import generate_sample
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.admin import remove_store
-    from kgrec.neo4j_server.layout import ServerLayout
 
     graph = generate_sample(n_interactions=interactions, seed=seed)
     if implicit:
         graph.interactions = graph.interactions.drop(columns=["rating", "ts"])
         graph.interactions["weight"] = 1.0
-    layout = ServerLayout.from_env()
+    layout = server.layout
     lifecycle.stop(layout)
-    remove_store(layout, settings.database)
-    lifecycle.start(layout)
-    return round(bulk_write_graph(graph, settings, layout=layout, progress=False).seconds, 1)
+    remove_store(layout, server.neo4j.database)
+    lifecycle.start(layout, settings=server)
+    return round(bulk_write_graph(graph, server, progress=False).seconds, 1)
 
 
 def _eval(args: argparse.Namespace) -> dict:
@@ -196,13 +197,14 @@ def _factorisations(items: int) -> dict:
     from kgrec.engine.data.graph import columns_from_tabular
     from kgrec.engine.data.split import interaction_matrix
     from kgrec.engine.models.ease import ease_from_gram, gram_matrix
-    from kgrec.engine.models.item_graph_attention import LAMBDAS
+    from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig
     from kgrec.loaders.synthetic import generate_sample
 
+    lambdas = ItemGraphAttentionConfig().lambdas
     gram = gram_matrix(interaction_matrix(columns_from_tabular(generate_sample(n_interactions=items * 60, seed=0))))
     n = gram.shape[0]
     exact = {}
-    for lambda_reg in LAMBDAS:
+    for lambda_reg in lambdas:
         shifted = gram.double()
         shifted.diagonal().add_(lambda_reg)
         exact[lambda_reg] = torch.linalg.inv(shifted)
@@ -211,7 +213,7 @@ def _factorisations(items: int) -> dict:
         return float((p.double() - exact[lambda_reg]).abs().max() / exact[lambda_reg].abs().max())
 
     cholesky_s, cholesky_err = [], []
-    for lambda_reg in LAMBDAS:
+    for lambda_reg in lambdas:
         shifted = gram.clone()
         shifted.diagonal().add_(lambda_reg)
         seconds, p = _timed(lambda: torch.cholesky_inverse(torch.linalg.cholesky(shifted)))
@@ -219,12 +221,12 @@ def _factorisations(items: int) -> dict:
         cholesky_err.append(error(p, lambda_reg))
     eigh_s, (values, vectors) = _timed(lambda: torch.linalg.eigh(gram))
     products_s, eigh_err = [], []
-    for lambda_reg in LAMBDAS:
+    for lambda_reg in lambdas:
         seconds, p = _timed(lambda: (vectors / (values + lambda_reg)) @ vectors.T)
         products_s.append(round(seconds, 2))
         eigh_err.append(error(p, lambda_reg))
-    ease_s, _ = _timed(lambda: ease_from_gram(gram, LAMBDAS[0]))
-    return {"items": n, "lambdas": list(LAMBDAS),
+    ease_s, _ = _timed(lambda: ease_from_gram(gram, lambdas[0]))
+    return {"items": n, "lambdas": list(lambdas),
             "cholesky_seconds": cholesky_s, "cholesky_total_seconds": round(sum(cholesky_s), 2),
             "cholesky_max_relative_error": float(np.max(cholesky_err)),
             "eigh_seconds": round(eigh_s, 2), "eigh_products_seconds": products_s,
@@ -242,23 +244,24 @@ def _kgat(args: argparse.Namespace) -> dict:
     from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular
     from kgrec.engine.data.sampling import TripleSampler
     from kgrec.engine.data.split import temporal_split
-    from kgrec.engine.models.kgat import KGATTask
+    from kgrec.engine.models.kgat import KGATConfig, KGATTask
     from kgrec.engine.training.config import TrainConfig
     from kgrec.engine.training.train import seed_everything
     from kgrec.graph_schema import ITEM
     from kgrec.loaders.synthetic import generate_sample
 
     config = TrainConfig(seed=args.seed, model="kgat")
-    config.batch_size = args.batch_size or config.batch_size
-    config.fanouts = tuple(args.fanouts or config.fanouts)
+    defaults = KGATConfig()
+    options = KGATConfig(batch_size=args.batch_size or defaults.batch_size,
+                         fanouts=tuple(args.fanouts or defaults.fanouts))
     columns = columns_from_tabular(generate_sample(n_interactions=args.interactions, seed=args.seed))
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)
     train_columns = split.fit_columns(columns, split.train)
-    task = KGATTask(train_columns, config)
+    task = KGATTask(train_columns, options, config)
     users, items = train_columns.edges[INTERACTION_KEY]
-    triples = TripleSampler(users, items, len(train_columns.node_ids[ITEM]), config.batch_size, config.seed)
-    optimizer = torch.optim.Adam(task.model.parameters(), lr=config.lr)
+    triples = TripleSampler(users, items, len(train_columns.node_ids[ITEM]), options.batch_size, config.seed)
+    optimizer = torch.optim.Adam(task.model.parameters(), lr=options.lr)
     batches = itertools.cycle(triples)  # a small graph has fewer batches than the timing takes
 
     def step() -> None:
@@ -278,8 +281,8 @@ def _kgat(args: argparse.Namespace) -> dict:
     task.model.eval()
     freeze_wall, _ = _timed(task.freeze)
     return {"model": "kgat", "interactions_requested": args.interactions, "nodes": task.graph.num_nodes,
-            "message_edges": task.graph.edge_index.size(1), "batch_size": config.batch_size,
-            "fanouts": list(config.fanouts), "subgraph_nodes_per_hop": sub.num_sampled_nodes,
+            "message_edges": task.graph.edge_index.size(1), "batch_size": options.batch_size,
+            "fanouts": list(options.fanouts), "subgraph_nodes_per_hop": sub.num_sampled_nodes,
             "subgraph_edges_per_hop": sub.num_sampled_edges, "batches_timed": args.batches,
             "batch_seconds_median": round(batch_wall, 4), "sample_seconds_median": round(sample_wall, 4),
             "batches_per_epoch": len(triples), "train_seconds_per_epoch": round(batch_wall * len(triples), 1),

@@ -85,13 +85,13 @@ def _headline(name: str, result: dict) -> str:
 def _use_bench_server() -> None:
     """Start the benchmarks' own server and point this process and its children at it."""
     from kgrec.neo4j_server import lifecycle
-    from kgrec.neo4j_server.layout import ServerLayout
+    from kgrec.settings import read_settings
 
-    layout = ServerLayout.from_env().sibling("bench", 20_000)
+    layout = read_settings().layout.sibling("bench", 20_000)
     os.environ.update(KGREC_HOME=str(layout.home), KGREC_BOLT_PORT=str(layout.bolt_port),
                       KGREC_HTTP_PORT=str(layout.http_port))
     os.environ.setdefault("KGREC_NEO4J_HEAP", "2g")
-    lifecycle.start(layout)
+    lifecycle.start(layout, settings=read_settings())
     print(f"benchmark server: {layout.bolt_uri} (stop it with KGREC_HOME={layout.home} "
           f"KGREC_BOLT_PORT={layout.bolt_port} KGREC_HTTP_PORT={layout.http_port} kgrec neo4j stop)",
           file=sys.stderr)

@@ -1,4 +1,6 @@
-"""The ``kgrec`` command. Each area of the package registers its own subcommands."""
+"""The ``kgrec`` command. Each area of the package registers its own subcommands; each
+subcommand's function gets the parsed arguments and the :class:`~kgrec.settings.Settings` read
+here, once, from the environment."""
 
 from __future__ import annotations
 
@@ -46,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_output(verbose=args.verbose)
     try:
+        from kgrec.settings import read_settings  # here, not at the top: `kgrec --help` stays fast
+
+        settings = read_settings()
         with logging_redirect_tqdm():
-            return int(args.func(args) or 0)
+            return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         print("kgrec: interrupted", file=sys.stderr)
         return 130

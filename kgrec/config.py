@@ -8,12 +8,14 @@ that ``kgrec neo4j start`` runs, using the generated password stored beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import neo4j
+from typing import TYPE_CHECKING
 
 from kgrec.errors import KgrecError
-from kgrec.neo4j_server.layout import ServerLayout
-from kgrec.settings import Settings
+
+if TYPE_CHECKING:
+    import neo4j
+
+    from kgrec.settings import Settings
 
 
 class ConfigurationError(KgrecError, RuntimeError):
@@ -30,15 +32,11 @@ class Neo4jSettings:
     database: str
 
     @classmethod
-    def from_env(cls) -> "Neo4jSettings":
-        """Read the ``NEO4J_*`` variables, falling back to the local server kgrec manages."""
-        return cls.from_settings(Settings())
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Neo4jSettings":
+    def from_settings(cls, settings: "Settings") -> "Neo4jSettings":
         """The ``NEO4J_*`` values of ``settings``; an empty one counts as unset, and unset ones
-        fall back to the local server of ``settings``' KGREC_HOME and ports."""
-        layout = ServerLayout.from_settings(settings)
+        fall back to the local server of ``settings``' KGREC_HOME and ports (use
+        :attr:`Settings.neo4j <kgrec.settings.Settings.neo4j>`, which resolves this once)."""
+        layout = settings.layout
         password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
         if not password:
             if not layout.password_file.exists():
@@ -55,13 +53,16 @@ class Neo4jSettings:
         )
 
 
-def open_driver(settings: Neo4jSettings | None = None) -> neo4j.Driver:
+def open_driver(settings: Neo4jSettings) -> neo4j.Driver:
     """Open one driver (a connection pool); callers share it and close it when done.
 
     Server notifications are off: they are hints for a person writing Cypher ("label `Model`
     does not exist" on a first run, "constraint already exists" on every load), and the driver
     logs each one with the whole query text, which buried kgrec's progress lines on a first run.
+    The driver is imported here, not at the top: :mod:`kgrec.settings` imports this module, and
+    reading the settings should not cost the driver's import.
     """
-    settings = settings or Neo4jSettings.from_env()
+    import neo4j
+
     return neo4j.GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
                                       notifications_min_severity="OFF")

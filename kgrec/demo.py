@@ -28,6 +28,8 @@ from kgrec.neo4j_server.layout import ServerLayout
 if TYPE_CHECKING:
     import neo4j
 
+    from kgrec.settings import Settings
+
 #: the demo's sample: big enough for the model to learn the planted structure, small enough
 #: to train in about a minute on two cores
 DEMO_INTERACTIONS = 20_000
@@ -44,14 +46,18 @@ def stage(name: str) -> Iterator[None]:
 
 
 def eval_cache_key(columns, config, methods: Sequence[str], ks: Sequence[int]) -> str:
-    """A hash of everything the eval table depends on: every field of the training config
-    (batch size and learning rate change the result as much as epochs do), the methods, the
-    cut-offs, and the graph's content (node sets, relationships and their attributes: new
-    interactions between known nodes change the split without changing the node sets)."""
+    """A hash of everything the eval table depends on: every field of the run's config, the
+    methods and the options each is evaluated with (their defaults: a changed default changes
+    the result as much as a changed seed), the cut-offs, and the graph's content (node sets,
+    relationships and their attributes: new interactions between known nodes change the split
+    without changing the node sets)."""
     import numpy as np  # here, not at the top: `kgrec --help` imports this module
 
+    from kgrec.engine.models.base import model_class
+
+    options = {method: dataclasses.asdict(model_class(method).options_class()) for method in methods}
     digest = hashlib.sha256(json.dumps({"config": dataclasses.asdict(config), "methods": list(methods),
-                                        "ks": list(ks)}, sort_keys=True, default=str).encode())
+                                        "options": options, "ks": list(ks)}, sort_keys=True, default=str).encode())
     digest.update(columns.fingerprint().encode())
     for key in sorted(columns.edges):
         digest.update("\x1f".join(key).encode())
@@ -79,10 +85,10 @@ def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) 
     return format_table(results, tuple(ks))
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.cypher import library
     from kgrec.engine.neo4j.pull import pull_graph
     from kgrec.engine.pipeline import train_and_publish
@@ -91,13 +97,12 @@ def run_demo(args: argparse.Namespace) -> int:
     from kgrec.loaders.synthetic import generate_sample
 
     torch.set_num_threads(args.threads)
-    layout = ServerLayout.from_env()
+    layout = settings.layout
     with stage("Starting the local Neo4j server"):
-        lifecycle.start(layout)
-    settings = Neo4jSettings.from_env()
-    database = settings.database
+        lifecycle.start(layout, settings=settings)
+    database = settings.neo4j.database
     config = TrainConfig(seed=DEMO_SEED)
-    with open_driver(settings) as driver:
+    with open_driver(settings.neo4j) as driver:
         with stage(f"Generating and loading the sample ({args.size:,} interactions, seed {DEMO_SEED})"):
             summary = write_graph(driver, generate_sample(n_interactions=args.size, seed=DEMO_SEED),
                                   database=database, progress=False)
@@ -107,7 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
         model = library.active_model(driver, database)
         if model is None or changed or args.retrain:
             with stage("Training the attention model and writing it back"):
-                train_and_publish(driver, database, config, progress=True)
+                train_and_publish(driver, database, config, progress=True, model_dir=settings.models_dir)
             with stage("Storing the explanations of every recommendation (3 evidence items, each through its largest channel)"):
                 print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
             model = library.active_model(driver, database)

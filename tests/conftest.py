@@ -21,18 +21,21 @@ import pytest
 from kgrec.config import Neo4jSettings, open_driver
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.settings import read_settings
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 TEST_PORT_OFFSET = 10_000
+#: the environment the suite was started with (KGREC_HOME, ports, heap; NEO4J_* for an external server)
+SETTINGS = read_settings()
 #: set NEO4J_URI to run the suite against another server (it will be emptied)
-EXTERNAL_SERVER = bool(os.environ.get("NEO4J_URI"))
+EXTERNAL_SERVER = bool(SETTINGS.neo4j_uri)
 
 
 def test_server_layout() -> ServerLayout:
     """The suite's own server: ``$KGREC_HOME/test`` on the user's ports + 10000."""
-    return ServerLayout.from_env().sibling("test", TEST_PORT_OFFSET)
+    return SETTINGS.layout.sibling("test", TEST_PORT_OFFSET)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +47,7 @@ def neo4j_layout() -> Iterator[ServerLayout | None]:
         return
     layout = test_server_layout()
     started_here = not lifecycle.status(layout).running
-    lifecycle.start(layout)
+    lifecycle.start(layout, settings=SETTINGS)
     yield layout
     if started_here and not os.environ.get("KGREC_KEEP_NEO4J"):
         lifecycle.stop(layout)
@@ -55,10 +58,10 @@ def neo4j_settings(neo4j_layout: ServerLayout | None) -> Neo4jSettings:
     """The suite's server. Also exported as NEO4J_* for the session, so that CLI calls made in
     process and child processes talk to it, never to the user's own server."""
     if neo4j_layout is None:
-        return Neo4jSettings.from_env()
+        return SETTINGS.neo4j
     settings = Neo4jSettings(uri=neo4j_layout.bolt_uri, user="neo4j",
                              password=neo4j_layout.password_file.read_text().strip(),
-                             database=os.environ.get("NEO4J_DATABASE") or "neo4j")
+                             database=SETTINGS.neo4j_database or "neo4j")
     os.environ.update(NEO4J_URI=settings.uri, NEO4J_USER=settings.user, NEO4J_PASSWORD=settings.password,
                       NEO4J_DATABASE=settings.database)
     return settings

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 
 from api_fixtures import WRITE_KEY, build_app
 from conftest import wipe_database
-from kgrec.api.live_models import LiveModels
 from kgrec.cypher import library
 from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.fold_in import LiveList, fold_in
@@ -36,11 +35,12 @@ HEADERS = {"X-API-Key": WRITE_KEY}
 
 @pytest.fixture(scope="module")
 def trained(neo4j_driver, neo4j_database, tmp_path_factory):
-    """A sample graph with a published attention model: (driver, database, version, model folder)."""
+    """A sample graph with a published attention model: (driver, database, version, model folder),
+    the folder being the ``models`` folder of a kgrec home of its own."""
     torch.set_num_threads(1)
     wipe_database(neo4j_driver, neo4j_database)
     write_graph(neo4j_driver, generate_sample(n_users=80, seed=11), database=neo4j_database, progress=False)
-    folder = tmp_path_factory.mktemp("models")
+    folder = tmp_path_factory.mktemp("home") / "models"
     version, _ = train_and_publish(neo4j_driver, neo4j_database, TrainConfig(seed=1), top_k=10, progress=False,
                                    model_dir=folder)
     return neo4j_driver, neo4j_database, version, folder
@@ -48,10 +48,22 @@ def trained(neo4j_driver, neo4j_database, tmp_path_factory):
 
 @pytest.fixture
 def client(trained, neo4j_settings):
-    app = build_app(neo4j_settings, api_key=WRITE_KEY)
-    app.state.live_models = LiveModels(models_root=trained[3])
+    app = build_app(neo4j_settings, api_key=WRITE_KEY, home=str(trained[3].parent))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def test_the_apps_settings_decide_where_it_reads_checkpoints(trained, neo4j_settings, tmp_path, monkeypatch):
+    """The models folder is the home of the settings the app was given, whatever KGREC_HOME the
+    process has: an app on the training home folds a new user in, one on another home cannot."""
+    driver, database, version, folder = trained
+    for home, other, user in ((folder.parent, tmp_path, "at-home"), (tmp_path, folder.parent, "elsewhere")):
+        monkeypatch.setenv("KGREC_HOME", str(other))
+        with TestClient(build_app(neo4j_settings, api_key=WRITE_KEY, home=str(home))) as client:
+            _rate(client, user, _popular(driver, database, 3))
+            body = client.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
+        assert body["live"] is (home == folder.parent), (home, body)
+        assert body["strategy"] == ("model" if body["live"] else "fallback")
 
 
 def _read(driver, database, query, **params):

@@ -54,7 +54,7 @@ def _assert_one_line_error(done: subprocess.CompletedProcess, *expected: str) ->
 def test_first_run_on_an_empty_database_is_quiet_and_a_changed_graph_is_one_message(kgrec, clean_db,
                                                                                     neo4j_database):
     _assert_one_line_error(kgrec("eval", "--explanations", "--users", "3"), "no active model", "kgrec train")
-    for step in (["load", "sample", "--size", "1500"], ["train", "--epochs", "2"], ["explain", "--store"],
+    for step in (["load", "sample", "--size", "1500"], ["train"], ["explain", "--store"],
                  ["recommend", "--user", "u1", "--k", "3"]):
         _assert_quiet(kgrec(*step))
     clean_db.execute_query("MATCH (i:Item {id: 'i1'}) CREATE (:User {id: 'newcomer'})-[:INTERACTED {weight: 1.0}]->(i)",
@@ -84,7 +84,7 @@ def test_input_errors_are_one_line_naming_where(kgrec, clean_db, neo4j_database,
     else:
         clean_db.execute_query("CREATE (:User)-[:INTERACTED {weight: 1.0}]->(:Item {id: 'i1'})",
                                database_=neo4j_database)
-        done = kgrec("train", "--epochs", "1")
+        done = kgrec("train")
         expected = [":User node(s)", "no `id` property", "WHERE n.id IS NULL"]
     _assert_one_line_error(done, *expected)
     assert clean_db.execute_query("MATCH (n) WHERE NOT n:Item RETURN count(n) AS n",
@@ -102,6 +102,26 @@ def test_device_cpu_runs_and_cuda_without_a_gpu_is_one_line(kgrec):
     for command in ("train", "eval"):
         _assert_one_line_error(kgrec(command, "--device", "cuda"), "--device cuda: no CUDA GPU available",
                                "use --device cpu")
+
+
+def test_an_option_the_model_does_not_read_is_one_line_naming_the_ones_it_reads(kgrec):
+    reads = "it reads: lambdas, knowledge_shares, inner_holdout, steps, users_per_step, negatives, dim"
+    _assert_one_line_error(kgrec("train", "--epochs", "5"), "model 'attention' does not read epochs", reads)
+    _assert_one_line_error(kgrec("train", "--set", "fanouts=10,5", "--set", "patience=2"),
+                           "model 'attention' does not read fanouts, patience", reads)
+    _assert_one_line_error(kgrec("train", "--model", "kgat", "--set", "steps=5"), "model 'kgat' does not read steps")
+    _assert_one_line_error(kgrec("eval", "--sample", "50", "--methods", "ease", "popularity", "--set", "epochs=3"),
+                           "no compared model reads epochs", "ease reads lambdas, default_lambda",
+                           "popularity reads no options")
+
+
+def test_usage_errors_exit_with_2(kgrec):
+    """What the README promises for every error the user can fix: an unknown model, a command
+    missing what it works on."""
+    _assert_one_line_error(kgrec("eval", "--sample", "20", "--methods", "popularity", "nope"),
+                           "unknown model 'nope'; the registered models are attention, kgat")
+    done = kgrec("explain", "--k", "3")
+    assert done.returncode == 2 and "one of the arguments --user --store is required" in done.stderr
 
 
 def test_verbose_shows_the_traceback(kgrec, tmp_path):

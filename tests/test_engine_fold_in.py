@@ -75,7 +75,7 @@ def test_new_interactions_change_the_list_and_unknown_items_are_ignored(columns,
 
 
 def test_a_model_with_per_user_parameters_does_not_fold_in(columns, tmp_path):
-    model = create("kgat", TrainConfig(epochs=1, dim=8, seed=0)).fit(fit_data(columns, temporal_split(columns)))
+    model = create("kgat", TrainConfig(seed=0), {"epochs": 1, "dim": 8}).fit(fit_data(columns, temporal_split(columns)))
     path = save_model(tmp_path / "kgat.pt", model, columns, "k1")
     with pytest.raises(ModelNotAvailableError, match="cannot score users it was not trained on"):
         load_frozen(path, models_root=tmp_path)

@@ -16,7 +16,7 @@ from kgrec.engine.evaluation.evaluate import fit_data, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
-from kgrec.engine.models.item_graph_attention import LAMBDAS, STEPS
+from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig
 from kgrec.engine.neo4j.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
@@ -41,10 +41,10 @@ def implicit(columns: GraphColumns) -> GraphColumns:
     return GraphColumns(columns.node_ids, columns.edges, {})
 
 
-@pytest.mark.parametrize("name", ["attention", "ease", "item_knn", "popularity", "lightgcn"])
-def test_every_model_fits_and_scores_histories(columns, name):
-    config = TrainConfig(epochs=2, dim=16, seed=0)
-    model = create(name, config).fit(fit_data(columns, temporal_split(columns)))
+@pytest.mark.parametrize("name,options", [("attention", {"dim": 16, "steps": 20}), ("ease", {}), ("item_knn", {}),
+                                          ("popularity", {}), ("lightgcn", {"epochs": 2, "dim": 16})])
+def test_every_model_fits_and_scores_histories(columns, name, options):
+    model = create(name, TrainConfig(seed=0), options).fit(fit_data(columns, temporal_split(columns)))
     histories = histories_from_columns(columns, users=np.array([0, 5, 9]))
     scores = model.score(histories)
     assert scores.shape == (3, len(columns.node_ids["Item"])) and torch.isfinite(scores).all()
@@ -223,7 +223,7 @@ def test_the_gram_matrix_per_user_block_is_the_whole_product(columns):
         assert np.array_equal(gram_matrix(matrix, users_per_block=block).numpy(), whole)
 
 
-@pytest.mark.parametrize("lambda_reg", LAMBDAS)
+@pytest.mark.parametrize("lambda_reg", ItemGraphAttentionConfig().lambdas)
 def test_item_weights_of_the_lambda_grid_are_the_direct_inverse(columns, lambda_reg):
     """One Gram matrix serves the whole grid: each penalty's B is the textbook float64 formula."""
     matrix = interaction_matrix(columns)
@@ -297,7 +297,7 @@ def test_fitting_shows_its_progress_on_a_terminal_only_when_asked(columns, monke
     create("attention", TrainConfig(seed=0)).fit(data)
     shown = terminal.getvalue()
     if progress:
-        assert f"attention: learning:   0%|          | 0/{STEPS}" in shown  # then redrawn, and cleared at the end
+        assert f"attention: learning:   0%|          | 0/{ItemGraphAttentionConfig().steps}" in shown  # then redrawn, and cleared at the end
         assert "attention: choosing lambda and knowledge share:" in shown
     else:
         assert shown == ""

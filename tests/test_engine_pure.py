@@ -1,5 +1,7 @@
 """Engine without a database: graph builder, split, metrics, baselines, attention layer, model API."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -11,7 +13,7 @@ from kgrec.engine.evaluation.metrics import evaluate
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
 from kgrec.engine.models.item_knn import cosine_neighbours
-from kgrec.engine.models.kgat import KGATTask
+from kgrec.engine.models.kgat import KGATConfig, KGATTask
 from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.training.train import fit
 from kgrec.loaders.synthetic import generate_sample
@@ -96,14 +98,14 @@ def test_attention_is_a_distribution_per_destination_and_has_gradients():
 def test_kgat_trains_resumes_and_scores_edited_histories(columns, tmp_path):
     split = temporal_split(columns)
     train_cols = split.fit_columns(columns, split.train)
-    config = TrainConfig(epochs=2, dim=16, seed=1, batch_size=512)
-    task = KGATTask(train_cols, config)
-    result = fit(task, train_cols, None, config, checkpoint_dir=tmp_path)
+    config, options = TrainConfig(seed=1), KGATConfig(epochs=2, dim=16, batch_size=512)
+    task = KGATTask(train_cols, options, config)
+    result = fit(task, train_cols, None, options, config.seed, checkpoint_dir=tmp_path)
     assert result.epochs_run == 2 and (tmp_path / "last.pt").exists()
     # resuming a finished run with more epochs continues from epoch 2
-    more = TrainConfig(epochs=3, dim=16, seed=1, batch_size=512)
-    task2 = KGATTask(train_cols, more)
-    resumed = fit(task2, train_cols, None, more, checkpoint_dir=tmp_path, resume=True)
+    more = dataclasses.replace(options, epochs=3)
+    task2 = KGATTask(train_cols, more, config)
+    resumed = fit(task2, train_cols, None, more, config.seed, checkpoint_dir=tmp_path, resume=True)
     assert resumed.epochs_run == 3 and len(resumed.history) == 3
 
     frozen = task2.freeze()
@@ -131,7 +133,7 @@ def test_kgat_trains_resumes_and_scores_edited_histories(columns, tmp_path):
 
 
 def test_layer_trimming_gives_the_seeds_the_same_representations_and_gradients(columns):
-    task = KGATTask(columns, TrainConfig(dim=16, layers=3, fanouts=(4, 3, 2)))
+    task = KGATTask(columns, KGATConfig(dim=16, layers=3, fanouts=(4, 3, 2)), TrainConfig())
     seeds = torch.arange(0, task.graph.num_nodes, 37)
     sub = task.sampler.sample(seeds)
     assert sum(sub.num_sampled_nodes) == len(sub.n_id) and sum(sub.num_sampled_edges) == sub.edge_index.size(1)

@@ -8,6 +8,7 @@ each test then checks one promise in Cypher.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 
 from kgrec.cli import main
 from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig
 from kgrec.engine.neo4j.persist import GraphChangedError, load_active
 from kgrec.engine.pipeline import train_and_publish
 from kgrec.engine.training.config import TrainConfig
@@ -43,7 +45,7 @@ def published(neo4j_driver, neo4j_database, tmp_path_factory):
     torch.set_num_threads(1)
     wipe_database(neo4j_driver, neo4j_database)
     write_graph(neo4j_driver, generate_sample(n_users=80, seed=11), database=neo4j_database, progress=False)
-    version, stats = train_and_publish(neo4j_driver, neo4j_database, TrainConfig(epochs=2, dim=16, seed=1),
+    version, stats = train_and_publish(neo4j_driver, neo4j_database, TrainConfig(seed=1), options={"dim": 16},
                                        top_k=TOP_K, progress=False, model_dir=tmp_path_factory.mktemp("models"))
     return neo4j_driver, neo4j_database, version, stats
 
@@ -61,6 +63,18 @@ def test_exactly_one_active_model_names_its_checkpoint(published):
     rows = _rows(driver, database, "MATCH (m:Model {active: true}) RETURN m.version AS v, m.checkpoint AS c")
     assert [(r["v"], r["c"]) for r in rows] == [(version, str(stats.checkpoint))]
     assert Path(rows[0]["c"]).is_file()
+
+
+def test_the_model_node_records_what_the_model_used_and_nothing_else(published):
+    """``params``: the run's model, seed and device, every option of the model (dim as given),
+    and what fitting chose; no option the model does not read (epochs, fanouts, patience)."""
+    driver, database, version, stats = published
+    params = json.loads(_one(driver, database, "MATCH (m:Model {active: true}) RETURN m.params"))
+    options = json.loads(json.dumps(dataclasses.asdict(ItemGraphAttentionConfig(dim=16))))
+    assert set(params) == {"model", "seed", "device"} | set(options) | set(stats.train)
+    assert {name: params[name] for name in options} == options
+    assert (params["model"], params["seed"], params["device"]) == ("attention", 1, "cpu")
+    assert params["lambda"] in options["lambdas"] and params["knowledge_share"] in options["knowledge_shares"]
 
 
 def test_vector_index_answers(published):
@@ -128,8 +142,10 @@ def test_recommend_command(published, cli_env, capsys):
     finally:
         driver.execute_query("MATCH (u:User {id: 'newcomer'}) DELETE u", database_=database)
 
-    with pytest.raises(SystemExit, match="no user 'nobody'"):
-        main(["recommend", "--user", "nobody"])
+    capsys.readouterr()
+    assert main(["recommend", "--user", "nobody"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (f"kgrec: error: no user 'nobody' in database {database!r}; "
+                                                        "`kgrec load` adds users, or check the id")
 
 
 def test_export_recommendations_matches_the_graph(published, cli_env, tmp_path):
@@ -178,7 +194,7 @@ def test_load_active_refuses_a_graph_whose_nodes_changed(published):
 def test_publishing_again_retires_the_previous_model_and_its_checkpoint(published):
     """Last in the module: it replaces the fixture's model."""
     driver, database, first, stats = published
-    second, second_stats = train_and_publish(driver, database, TrainConfig(epochs=1, dim=16, seed=2), top_k=TOP_K,
+    second, second_stats = train_and_publish(driver, database, TrainConfig(seed=2), top_k=TOP_K,
                                              progress=False, model_dir=stats.checkpoint.parent)
     rows = _rows(driver, database, "MATCH (m:Model) RETURN m.version AS v, m.active AS active")
     assert [(r["v"], r["active"]) for r in rows] == [(second, True)]

@@ -97,7 +97,8 @@ from test_engine_writeback import fake_output
 from kgrec.config import open_driver
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.neo4j.writeback import write_model
-with open_driver() as driver:
+from kgrec.settings import read_settings
+with open_driver(read_settings().neo4j) as driver:
     columns, _ = pull_graph(driver, {database!r})
     write_model(driver, {database!r}, columns, fake_output(columns, "v2", seed=2), batch_size=20, progress=False)
 """

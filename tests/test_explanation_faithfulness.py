@@ -27,13 +27,14 @@ pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture(scope="module")
-def trained(neo4j_driver, neo4j_database):
+def trained(neo4j_driver, neo4j_database, tmp_path_factory):
     from conftest import wipe_database
 
     wipe_database(neo4j_driver, neo4j_database)
     write_graph(neo4j_driver, generate_sample(n_users=300, seed=1), database=neo4j_database, progress=False)
-    train_and_publish(neo4j_driver, neo4j_database, TrainConfig(epochs=10, seed=0), progress=False)
-    model, columns, _ = load_active(neo4j_driver, neo4j_database)
+    models = tmp_path_factory.mktemp("models")
+    train_and_publish(neo4j_driver, neo4j_database, TrainConfig(seed=0), progress=False, model_dir=models)
+    model, columns, _ = load_active(neo4j_driver, neo4j_database, models)
     return neo4j_driver, neo4j_database, HistoryScorer(model, columns)
 
 

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import SETTINGS
 from graph_contents import counts, schema, snapshot
 from kgrec.cli import main
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.graph_schema import TabularGraph, UnsafeIdentifierError
 from kgrec.loaders import LoadError, write_graph
 from kgrec.loaders.bulk import bulk_write_graph, write_import_files
@@ -22,6 +23,8 @@ from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.admin import ImportSource, import_full
 from kgrec.neo4j_server.configure import write_config
 from kgrec.neo4j_server.errors import ServerError
+from kgrec.neo4j_server.toolchain import find_java
+from kgrec.settings import Settings
 
 pytestmark = pytest.mark.neo4j
 
@@ -53,9 +56,10 @@ def awkward_sample() -> TabularGraph:
                         entities=graph.entities, triples=graph.triples)
 
 
-def _settings(layout) -> Neo4jSettings:
-    return Neo4jSettings(uri=layout.bolt_uri, user="neo4j", password=layout.password_file.read_text().strip(),
-                         database="neo4j")
+def _server(layout) -> Settings:
+    """The side server's settings, built without the environment (which points at the suite's
+    server): its home and ports, the connection read from its password file once prepared."""
+    return Settings.model_construct(home=str(layout.home), bolt_port=layout.bolt_port, http_port=layout.http_port)
 
 
 @pytest.mark.parametrize("running", [True, False], ids=["running-server", "new-home"])
@@ -65,12 +69,13 @@ def test_bulk_import_gives_the_transactional_graph(clean_db, neo4j_database, sid
     write_graph(clean_db, graph, database=neo4j_database, progress=False)
     expected = counts(clean_db, neo4j_database), snapshot(clean_db, neo4j_database), schema(clean_db, neo4j_database)
 
+    server = _server(side_layout)
     if running:
-        lifecycle.start(side_layout)
+        lifecycle.start(side_layout, settings=server)
     else:  # a KGREC_HOME whose server never ran: the import comes first, then the only start
-        lifecycle.prepare(side_layout)
-    settings = _settings(side_layout)
-    summary = bulk_write_graph(graph, settings, layout=side_layout, progress=False)
+        lifecycle.prepare(side_layout, server)
+    summary = bulk_write_graph(graph, server, progress=False)
+    settings = server.neo4j
     assert lifecycle.status(side_layout).running
     server_log = (side_layout.server_home / "logs" / "neo4j.log").read_text()
     assert server_log.count("Starting...") == (2 if running else 1)
@@ -114,20 +119,20 @@ def test_bulk_refuses_a_remote_server(monkeypatch, capsys):
 
 
 def test_bulk_refuses_a_database_with_foreign_indexes(side_layout):
-    lifecycle.start(side_layout)
-    settings = _settings(side_layout)
-    with open_driver(settings) as driver:
+    server = _server(side_layout)
+    lifecycle.start(side_layout, settings=server)
+    with open_driver(server.neo4j) as driver:
         driver.execute_query("CREATE INDEX person_name FOR (p:Person) ON (p.name)")
     with pytest.raises(LoadError, match=r"indexes or constraints the bulk import would drop \(person_name\)"):
-        bulk_write_graph(generate_sample(n_interactions=200), settings, layout=side_layout, progress=False)
+        bulk_write_graph(generate_sample(n_interactions=200), server, progress=False)
 
 
 def test_admin_tool_failure_says_why_and_leaves_no_store(side_layout, tmp_path):
-    write_config(side_layout)
+    write_config(side_layout, _server(side_layout))
     bad = tmp_path / "nodes.csv"
     bad.write_text("id:ID(X),size:nosuchtype\nx1,1\n")
     with pytest.raises(ServerError, match=r"import failed \(.*unknown property type 'nosuchtype'\)"):
-        import_full(side_layout, "scratch", nodes=[ImportSource("X", bad)], relationships=[],
+        import_full(side_layout, "scratch", java=find_java(SETTINGS.java_home), nodes=[ImportSource("X", bad)], relationships=[],
                     array_delimiter="\x1f", multiline=False, report_file=tmp_path / "report", rows=1)
     assert not (side_layout.server_home / "data" / "databases" / "scratch").exists()
 

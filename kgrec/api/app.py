@@ -17,6 +17,7 @@ from kgrec.api.metrics import Metrics, RequestMetrics
 from kgrec.api.neo4j_calls import open_api_driver
 from kgrec.api.routes import health, metrics, read_router, write_router
 from kgrec.api.settings import ApiSettings
+from kgrec.settings import read_settings
 
 DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
 
@@ -33,9 +34,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the app; the Neo4j driver is opened at startup and closed at shutdown.
 
     Args:
-        settings: defaults to reading the environment (``NEO4J_*``, ``KGREC_*``).
+        settings: everything the app reads: the Neo4j connection, the models folder it folds
+            users in with, the keys and limits. Defaults to reading the environment
+            (``NEO4J_*``, ``KGREC_*``), once: what ``uvicorn --factory`` does.
     """
-    settings = settings or ApiSettings()
+    settings = settings or read_settings(ApiSettings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +55,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.live_models = LiveModels()
+    app.state.live_models = LiveModels(settings.models_dir)
     install_error_handlers(app)
     # Added last = outermost: the body limit answers before anything reads the body, and the
     # metrics see every answer, the limit's 413 included.

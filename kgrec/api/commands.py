@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kgrec.settings import Settings
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # imported here so `kgrec --help` stays fast
-    from pydantic import ValidationError
 
-    from kgrec.api.settings import ApiSettings
-    from kgrec.config import ConfigurationError
-
-    # Fail now with one clear message (no Neo4j password, a bad KGREC_* value), not in each worker.
-    try:
-        ApiSettings()
-    except ValidationError as exc:
-        raise ConfigurationError(f"invalid KGREC_* setting: {exc}") from None
+    # Fail now with one clear message (no Neo4j password; a bad KGREC_* value failed in
+    # kgrec.cli.main already), not in each worker. The workers read the same environment.
+    settings.neo4j
     uvicorn.run("kgrec.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level)
     return 0

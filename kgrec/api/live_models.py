@@ -33,7 +33,7 @@ _NOT_LOADED = object()
 class LiveModels:
     """Version -> :class:`FrozenModel` (or None when that version cannot fold users in)."""
 
-    def __init__(self, models_root: Path | None = None):
+    def __init__(self, models_root: Path):
         # One user's scoring is a few small products: the API's parallelism is its requests, and
         # intra-op threads on top of them only contend for the cores Neo4j needs too.
         torch.set_num_threads(1)

@@ -1,35 +1,16 @@
 """The API's settings: :class:`kgrec.settings.Settings` (where every ``KGREC_*`` variable of the
-API is declared) and the Neo4j connection taken from the same reading of the environment.
-
-Neo4j connection details are :class:`kgrec.config.Neo4jSettings` (the ``NEO4J_*`` variables
-docker-compose uses, or the local server's generated password), so the CLI, the engine and the
-API always agree on which database they talk to.
+API is declared, with the Neo4j connection and the models folder) and the driver timings
+derived from its request budget.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import PrivateAttr
-
-from kgrec.config import Neo4jSettings
 from kgrec.settings import Settings
 
 
 class ApiSettings(Settings):
     """How the HTTP service behaves. Every field can be set as ``KGREC_<FIELD>``; ``neo4j`` is
     resolved from the ``NEO4J_*`` fields unless given (tests point it at their own server)."""
-
-    _neo4j: Neo4jSettings = PrivateAttr()
-
-    def __init__(self, neo4j: Neo4jSettings | None = None, **values: Any) -> None:
-        super().__init__(**values)
-        self._neo4j = neo4j if neo4j is not None else Neo4jSettings.from_settings(self)
-
-    @property
-    def neo4j(self) -> Neo4jSettings:
-        """Where Neo4j is."""
-        return self._neo4j
 
     @property
     def driver_retry_time_s(self) -> float:

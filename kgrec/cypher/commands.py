@@ -5,29 +5,31 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from kgrec.config import Neo4jSettings, open_driver
+from kgrec.config import open_driver
 from kgrec.cypher import library
 
+if TYPE_CHECKING:
+    from kgrec.settings import Settings
 
-def _explain(args: argparse.Namespace) -> int:
-    settings = Neo4jSettings.from_env()
+
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    connection = settings.neo4j
     if args.store:
-        with open_driver(settings) as driver:
-            written = library.store_explanations(driver, settings.database, paths=args.paths)
+        with open_driver(connection) as driver:
+            written = library.store_explanations(driver, connection.database, paths=args.paths)
         print(f"stored the best {args.paths} explanation paths on {written:,} recommendations of the active model")
         return 0
-    if not args.user:
-        raise SystemExit("kgrec explain: --user is required (or --store)")
-    with open_driver(settings) as driver:
+    with open_driver(connection) as driver:
         if args.item:
-            recs = [library.recommendation_for(driver, settings.database, args.user, args.item)]
-            paths = library.explanation_paths(driver, settings.database, args.user, args.item, limit=args.paths)
+            recs = [library.recommendation_for(driver, connection.database, args.user, args.item)]
+            paths = library.explanation_paths(driver, connection.database, args.user, args.item, limit=args.paths)
             title = recs[0].title if recs[0] else paths[0].nodes[-1].name if paths else None
             rows = [{"item_id": args.item, "title": title, "rank": recs[0].rank if recs[0] else None,
                      "explanations": [p.model_dump() for p in paths]}]
         else:
-            found = library.recommendations(driver, settings.database, args.user, k=args.k, paths=args.paths)
+            found = library.recommendations(driver, connection.database, args.user, k=args.k, paths=args.paths)
             rows = [{"item_id": r.item_id, "title": r.title, "rank": r.rank, "score": r.score,
                      "explanations": [p.model_dump() for p in r.explanations or []]} for r in found]
     if args.json:
@@ -67,14 +69,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "tag), labelled with that channel's exact part and its share of the score; for a user's "
                     "top-K recommendations, or for one user-item pair. Shows other users on co-interaction "
                     "paths (the database owner's view; the HTTP API shows only their count).")
-    parser.add_argument("--user", help="user id")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", help="user id")
     parser.add_argument("--item", help="explain this item (also when it is not in the user's top-K)")
     parser.add_argument("--k", type=int, default=5, help="recommendations to explain (default %(default)s)")
     parser.add_argument("--paths", type=int, default=3,
                         help="evidence items explained per item (default %(default)s); an evidence item whose "
                              "second channel carries a quarter of its weight gets a second path")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("--store", action="store_true",
+    target.add_argument("--store", action="store_true",
                         help="compute the best --paths paths of every recommendation of the active model and "
                              "keep them on the RECOMMENDED edges (served by the API without recomputation)")
     parser.set_defaults(func=_explain)

@@ -2,7 +2,7 @@
 
 - :mod:`~kgrec.engine.data`: what the graph is once pulled (columns, the flat view), users as
   interaction histories, the temporal split, and how training batches are sampled;
-- :mod:`~kgrec.engine.training`: a run's hyper-parameters and the gradient training loop;
+- :mod:`~kgrec.engine.training`: a run's options and the gradient training loop;
 - :mod:`~kgrec.engine.models`: the :class:`~kgrec.engine.models.base.Recommender` interface, the
   registry, one file per model;
 - :mod:`~kgrec.engine.evaluation`: ranking metrics, the offline comparison of every model, and

@@ -7,22 +7,39 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kgrec.errors import KgrecError
+
+if TYPE_CHECKING:
+    from kgrec.config import Neo4jSettings
+    from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+class UnknownUserError(KgrecError, LookupError):
+    """``kgrec recommend`` for a user id the database does not have."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from kgrec.engine.training.config import PUBLISHED_MODEL
+
     train = subparsers.add_parser("train", help="pull the graph from Neo4j, train, write embeddings/attention/"
-                                                "recommendations back as a new active model")
-    _model_options(train)
+                                                "recommendations back as a new active model",
+                                  add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _run_options(train, "the --model trained (an option it does not read is an error)")
+    train.add_argument("--model", choices=_model_names(), default=PUBLISHED_MODEL,
+                       help="the model to train (default %(default)s; only models with attention can be published)")
     train.add_argument("--checkpoint-dir", type=Path, default=None, help="checkpoint here every epoch")
     train.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir/last.pt")
     train.add_argument("--top-k", type=int, default=20, help="RECOMMENDED edges per user (default 20)")
     train.set_defaults(func=_train)
 
     evaluate = subparsers.add_parser("eval", help="temporal hold-out evaluation of the attention model and the "
-                                                  "baselines (LightGCN, EASE, item-kNN, popularity)")
-    _model_options(evaluate)
+                                                  "baselines (LightGCN, EASE, item-kNN, popularity)",
+                                     add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _run_options(evaluate, "every compared model that reads it (an option none of them reads is an error)")
     evaluate.add_argument("--methods", nargs="+", default=None, metavar="MODEL",
                           help="models to compare (default: the published model and the four baselines; "
                                "registered: %s)" % ", ".join(_model_names()))
@@ -58,15 +75,64 @@ def _model_names() -> list[str]:
     return list(MODELS)
 
 
-def _model_options(parser: argparse.ArgumentParser) -> None:
+class _HelpWithModelOptions(argparse.Action):
+    """``--help`` that ends with every model's options and their defaults. Built only when
+    asked for: listing them imports every model (and torch), which no other ``kgrec`` call needs."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show this help, with every model's options, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        import warnings
+
+        with warnings.catch_warnings():  # torch.jit's deprecation, meant for library authors
+            warnings.simplefilter("ignore", FutureWarning)
+            parser.epilog = model_options_help()
+        parser.print_help()
+        parser.exit()
+
+
+class _SetOption(argparse.Action):
+    """``--epochs N`` and ``--dim N``: the same as ``--set epochs=N`` (checked the same way)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), (option_string.lstrip("-"), values)])
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    """``name=value`` of ``--set``."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def model_options_help() -> str:
+    """Every registered model's options with their defaults, one model a paragraph."""
+    import textwrap
+
+    from kgrec.engine.models.base import model_class
+    from kgrec.engine.models.options import describe
+
+    lines = ["model options (--set NAME=VALUE, repeatable; a list is comma-separated, e.g. --set lambdas=100,300):"]
+    for name in _model_names():
+        lines.append(textwrap.fill(describe(model_class(name).options_class), width=100,
+                                   initial_indent=f"  {name:<12}", subsequent_indent=" " * 14))
+    return "\n".join(lines)
+
+
+def _run_options(parser: argparse.ArgumentParser, applies_to: str) -> None:
     from kgrec.engine.training.config import TrainConfig
 
     defaults = TrainConfig()
-    parser.add_argument("--model", choices=_model_names(), default=defaults.model,
-                        help="the model to train (default %(default)s; only models with attention can be published)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs,
-                        help="most epochs for models trained by gradient (default %(default)s)")
-    parser.add_argument("--dim", type=int, default=defaults.dim, help="embedding size (default %(default)s)")
+    parser.add_argument("-h", "--help", action=_HelpWithModelOptions)
+    parser.add_argument("--set", dest="options", action="append", type=_assignment, default=[], metavar="NAME=VALUE",
+                        help=f"a model option, for {applies_to}; repeatable; the options of every model are "
+                             "listed below")
+    parser.add_argument("--epochs", dest="options", action=_SetOption, type=int, metavar="N",
+                        help="the same as --set epochs=N (models trained by gradient: lightgcn, kgat)")
+    parser.add_argument("--dim", dest="options", action=_SetOption, type=int, metavar="N",
+                        help="the same as --set dim=N (embedding size)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default %(default)s)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device,
                         help="where the models compute: the attention model's factorisations and products, "
@@ -77,16 +143,35 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                              "on each other, 2 threads on 2 busy cores measured up to 20x slower than 1)")
 
 
-def _config(args: argparse.Namespace):
+def _config(args: argparse.Namespace, **run: str):
+    """The run's options (``run``: the model to train) from ``args``; sets torch's threads."""
     import torch
 
     from kgrec.engine.training.config import TrainConfig
 
     torch.set_num_threads(args.threads or idle_cores())
     log.debug("torch threads: %d", torch.get_num_threads())
-    config = TrainConfig(model=args.model, epochs=args.epochs, dim=args.dim, seed=args.seed, device=args.device)
+    config = TrainConfig(seed=args.seed, device=args.device, **run)
     config.resolved_device()  # a device that is not there is one line now, not a failure after the pull
     return config
+
+
+def _options_per_method(methods: list[str], options: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``kgrec eval --set``: each option goes to every compared model that reads it.
+
+    Raises:
+        UnknownModelError: a method that is not registered.
+        UnknownOptionError: an option that none of ``methods`` reads.
+    """
+    from kgrec.engine.models.base import model_class
+    from kgrec.engine.models.options import UnknownOptionError, option_names
+
+    reads = {method: option_names(model_class(method).options_class) for method in methods}
+    unread = [name for name in options if not any(name in names for names in reads.values())]
+    if unread:
+        raise UnknownOptionError(f"no compared model reads {', '.join(unread)}; " + "; ".join(
+            f"{method} reads {', '.join(names) or 'no options'}" for method, names in reads.items()))
+    return {method: {k: v for k, v in options.items() if k in names} for method, names in reads.items()}
 
 
 def idle_cores(sample_s: float = 0.5) -> int:
@@ -128,53 +213,49 @@ def _busy_cores(sample_s: float) -> float | None:
     return (total - idle) / total * (os.cpu_count() or 1) if total > 0 else None
 
 
-def _pull():
-    from kgrec.config import Neo4jSettings, open_driver
+def _pull(connection: Neo4jSettings):
+    from kgrec.config import open_driver
     from kgrec.engine.neo4j.pull import pull_graph
 
-    settings = Neo4jSettings.from_env()
-    driver = open_driver(settings)
-    columns, stats = pull_graph(driver, settings.database)
+    with open_driver(connection) as driver:
+        columns, stats = pull_graph(driver, connection.database)
     log.info("pulled %d relationships in %.1fs", stats.relationships, stats.seconds)
-    return driver, settings.database, columns
+    return columns
 
 
-def _eval(args: argparse.Namespace) -> int:
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from kgrec.engine.data.graph import columns_from_tabular
     from kgrec.engine.evaluation.evaluate import format_table, run_evaluation
 
     config = _config(args)
     if args.explanations:
-        return _eval_explanations(args)
+        return _eval_explanations(args, settings)
+    from kgrec.engine.models import EVALUATED
+
+    methods = args.methods or EVALUATED
+    options = _options_per_method(methods, dict(args.options))  # an unknown method or option: one line, now
     if args.sample:
         from kgrec.loaders.synthetic import generate_sample
 
         columns = columns_from_tabular(generate_sample(n_users=args.sample, seed=args.seed))
     else:
-        driver, _, columns = _pull()
-        driver.close()
-    from kgrec.engine.models import EVALUATED
-
-    methods = args.methods or EVALUATED
-    unknown = sorted(set(methods) - set(_model_names()))
-    if unknown:
-        raise SystemExit(f"kgrec eval: unknown model(s) {', '.join(unknown)}; choose from {', '.join(_model_names())}")
-    results = run_evaluation(columns, config, ks=tuple(args.k), methods=methods)
+        columns = _pull(settings.neo4j)
+    results = run_evaluation(columns, config, ks=tuple(args.k), methods=methods, options=options)
     print(format_table(results, tuple(args.k)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
-def _eval_explanations(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _eval_explanations(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
     from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate_sample
     from kgrec.engine.neo4j.persist import load_active
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        model, columns, version = load_active(driver, settings.database)
-        report = evaluate_sample(driver, settings.database, HistoryScorer(model, columns),
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        model, columns, version = load_active(driver, connection.database, settings.models_dir)
+        report = evaluate_sample(driver, connection.database, HistoryScorer(model, columns),
                                  n_users=args.users, k=args.k[-1], seed=args.seed)
     print(f"model {version}\n{report.table()}")
     if args.json:
@@ -182,33 +263,37 @@ def _eval_explanations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
+    from kgrec.engine.models.base import create
     from kgrec.engine.pipeline import train_and_publish
 
-    config = _config(args)
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        version, stats = train_and_publish(driver, settings.database, config, top_k=args.top_k,
-                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+    config = _config(args, model=args.model)
+    create(args.model, config, dict(args.options))  # an option the model does not read: one line, before connecting
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        version, stats = train_and_publish(driver, connection.database, config, top_k=args.top_k,
+                                           checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+                                           model_dir=settings.models_dir, options=dict(args.options))
     print(f"model {version} active: val NDCG@20 {stats.train.get('val_ndcg@20', float('nan')):.4f}, "
           f"{stats.write.embeddings} embeddings, {stats.write.attention} attention values, "
           f"{stats.write.recommendations} recommendations; saved to {stats.checkpoint}")
     return 0
 
 
-def _recommend(args: argparse.Namespace) -> int:
-    from kgrec.config import Neo4jSettings, open_driver
+def _recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
     from kgrec.cypher import library
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver:
-        if not library.user_exists(driver, settings.database, args.user):
-            raise SystemExit(f"kgrec: error: no user {args.user!r} in database {settings.database!r}")
-        recs = library.recommendations(driver, settings.database, args.user, k=args.k)
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        if not library.user_exists(driver, connection.database, args.user):
+            raise UnknownUserError(f"no user {args.user!r} in database {connection.database!r}; "
+                                   "`kgrec load` adds users, or check the id")
+        recs = library.recommendations(driver, connection.database, args.user, k=args.k)
         fallback = not recs
         if fallback:
-            recs = library.fallback_recommendations(driver, settings.database, args.user, k=args.k)
+            recs = library.fallback_recommendations(driver, connection.database, args.user, k=args.k)
     if args.json:
         print(json.dumps({"user_id": args.user, "fallback": fallback,
                           "recommendations": [r.model_dump(exclude_none=True) for r in recs]}, indent=2))
@@ -224,17 +309,17 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     import contextlib
     import sys
 
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
     from kgrec.engine.neo4j.export import export_recommendations
 
-    settings = Neo4jSettings.from_env()
-    with open_driver(settings) as driver, contextlib.ExitStack() as files:
+    connection = settings.neo4j
+    with open_driver(connection) as driver, contextlib.ExitStack() as files:
         out = sys.stdout if str(args.out) == "-" else files.enter_context(args.out.open("w", newline=""))
-        stats = export_recommendations(driver, settings.database, out)
+        stats = export_recommendations(driver, connection.database, out)
     if stats.model is None:
         log.warning("no active model: wrote the header only (run `kgrec train` first)")
     log.info("wrote %d recommendations of model %s to %s", stats.rows, stats.model, args.out)

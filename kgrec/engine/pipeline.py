@@ -5,7 +5,7 @@ One function, :func:`train_and_publish`, is what ``kgrec train`` runs and what t
 
 Example:
     >>> from kgrec.engine.training.config import TrainConfig
-    >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(epochs=5))  # doctest: +SKIP
+    >>> version, stats = train_and_publish(driver, "neo4j", TrainConfig(seed=1), model_dir=settings.models_dir)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import neo4j
 
 from kgrec.engine.data.graph import INTERACTION_KEY
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.data.split import temporal_split
-from kgrec.engine.evaluation.evaluate import validation_ndcg
-from kgrec.engine.models.base import FitData, create
+from kgrec.engine.evaluation.evaluate import fit_data
+from kgrec.engine.models.base import create
 from kgrec.engine.neo4j.output import model_output
-from kgrec.engine.neo4j.persist import model_checkpoints, models_dir, prune_checkpoints, save_model
+from kgrec.engine.neo4j.persist import model_checkpoints, prune_checkpoints, save_model
 from kgrec.engine.neo4j.pull import PullStats, pull_graph
 from kgrec.engine.neo4j.writeback import WriteStats, write_model
 from kgrec.engine.training.config import TrainConfig
@@ -70,33 +72,44 @@ def new_version(model: str) -> str:
 
 def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, top_k: int = 20,
                       checkpoint_dir: Path | None = None, resume: bool = False,
-                      progress: bool = True, *, model_dir: Path | None = None) -> tuple[str, PublishStats]:
+                      progress: bool = True, *, model_dir: Path,
+                      options: Mapping[str, Any] | None = None) -> tuple[str, PublishStats]:
     """Pull the whole graph, train on it, and make the result the active model.
 
     All interactions but a per-user temporal validation slice are fitted on (the slice chooses
     hyper-parameters or stops training, as in ``kgrec eval``); closed-form parts are then refitted
     on every interaction, and the published model scores users from *all* their interactions. The
-    trained model is saved to ``$KGREC_HOME/models/<version>.pt`` before the write-back, which
+    trained model is saved to ``model_dir/<version>.pt`` before the write-back, which
     switches the active model atomically (:func:`~kgrec.engine.neo4j.writeback.write_model`).
 
     Args:
         driver: an open driver.
         database: the database holding the graph.
-        config: hyper-parameters; ``config.model`` names a registered model with attention.
+        config: the run's options; ``config.model`` names a registered model with attention.
         top_k: RECOMMENDED edges per user.
         checkpoint_dir: per-epoch training checkpoints (``last.pt``), for ``resume``.
         resume: continue an interrupted run from ``checkpoint_dir/last.pt``.
         progress: progress bars during fitting and the write-back (on a terminal only).
-        model_dir: where the trained model is saved (default ``$KGREC_HOME/models``). After
+        options: the model's options over its defaults (``kgrec train --set``), refused when
+            the model does not read them.
+        model_dir: where the trained model is saved (:attr:`kgrec.settings.Settings.models_dir`). After
             the switch, the checkpoint files of the models the write-back removed (the retired
             one, leftovers of dead runs) are deleted from it.
 
     Returns:
         ``(version, stats)``: the now-active model version and a :class:`PublishStats`.
 
+    The ``:Model`` node's ``params`` record what the model used: the run's model, seed and
+    device, every option of the model, and what fitting chose.
+
     Raises:
         NothingToTrainError: no INTERACTED relationships, or a model without attention.
+        UnknownOptionError: an option the model does not read (before the graph is pulled).
     """
+    model = create(config.model, config, options)
+    if not model.has_attention:
+        raise NothingToTrainError(f"model {config.model!r} has no attention to write back and cannot be published; "
+                                  "compare it with `kgrec eval --methods ...`")
     seconds: dict[str, float] = {}
     started = time.monotonic()
     columns, pull_stats = pull_graph(driver, database)
@@ -108,24 +121,19 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     started = time.monotonic()
     seed_everything(config.seed)
     split = temporal_split(columns, test_fraction=0.0)  # production: hold out validation only
-    model = create(config.model, config)
-    if not model.has_attention:
-        raise NothingToTrainError(f"model {config.model!r} has no attention to write back and cannot be published; "
-                                  "compare it with `kgrec eval --methods ...`")
     histories = histories_from_columns(columns)
-    data = FitData(split.fit_columns(columns, split.train), validate=lambda m: validation_ndcg(m, columns, split),
-                   refit=columns, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
-    model.fit(data)
+    model.fit(fit_data(columns, split, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress))
     metrics = dict(model.params)  # what fitting chose and its validation score (scoring validation after the refit would leak)
+    params = {"model": config.model, "seed": config.seed, "device": str(config.resolved_device()),
+              **asdict(model.options), **model.params}
     seconds["train"] = time.monotonic() - started
 
     started = time.monotonic()
-    output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=asdict(config),
+    output = model_output(model, columns, histories, new_version(config.model), k=top_k, params=params,
                           metrics=metrics, progress=progress)
     seconds["output"] = time.monotonic() - started
 
     started = time.monotonic()
-    model_dir = model_dir or models_dir()
     checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
     output.checkpoint = str(checkpoint)
     seconds["save"] = time.monotonic() - started

@@ -20,8 +20,7 @@ Steps, each with a progress line and its time:
 4. check the counts and create the constraints.
 
 Example:
-    >>> summary = bulk_write_graph(generate_sample(n_interactions=1_000_000),
-    ...                            Neo4jSettings.from_env())  # doctest: +SKIP
+    >>> summary = bulk_write_graph(generate_sample(n_interactions=1_000_000), read_settings())  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -52,6 +51,8 @@ from kgrec.loaders.writer import Links, LoadError, create_constraints, graph_par
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.admin import ImportSource, check_database_name, import_full, store_exists
 from kgrec.neo4j_server.layout import ServerLayout
+from kgrec.neo4j_server.toolchain import find_java
+from kgrec.settings import Settings
 
 #: between the elements of a list property; a control character no text of ours holds
 ARRAY_DELIMITER = "\x1f"
@@ -141,15 +142,16 @@ class _NodeIds:
         return pd.Series(positions + self.first.get(label, 0), dtype=np.int64)
 
 
-def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: ServerLayout | None = None,
-                     database: str | None = None, progress: bool = True) -> LoadSummary:
+def bulk_write_graph(graph: TabularGraph, settings: Settings, *, database: str | None = None,
+                     progress: bool = True) -> LoadSummary:
     """Load ``graph`` into the empty database of the local server with ``neo4j-admin``.
 
     Args:
         graph: the tables to load (validated first unless they already were).
-        settings: how to reach the server; ``settings.uri`` must be the local server's.
-        layout: the local server (default: from ``KGREC_HOME`` / ``KGREC_BOLT_PORT``).
-        database: the database to replace (default ``settings.database``).
+        settings: the local server (:attr:`~kgrec.settings.Settings.layout`, restarted with these
+            settings) and how to reach it (:attr:`~kgrec.settings.Settings.neo4j`, whose URI must
+            be the local server's).
+        database: the database to replace (default: the connection's).
         progress: a line per step on stderr.
 
     Raises:
@@ -157,9 +159,10 @@ def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: Se
             changed), or the counts after the import differ from the rows written.
         ServerError: the admin tool failed (the database is left empty and the server running).
     """
-    layout = layout or ServerLayout.from_env()
-    database = check_database_name(database or settings.database)
-    _require_local(settings, layout)
+    layout, connection = settings.layout, settings.neo4j
+    database = check_database_name(database or connection.database)
+    _require_local(connection, layout)
+    java = find_java(settings.java_home)
     started = perf_counter()
     graph = ensure_validated(graph)
     steps = _Steps(progress)
@@ -167,22 +170,22 @@ def bulk_write_graph(graph: TabularGraph, settings: Neo4jSettings, *, layout: Se
         with steps("write files"):
             files = write_import_files(graph, Path(tmp))
         with steps("check empty"):
-            kept_labels = _require_empty(settings, database, layout)
+            kept_labels = _require_empty(settings, database)
         with steps("stop server"):
             lifecycle.stop(layout)
         try:
             with steps("import"):
-                import_full(layout, database, nodes=files.nodes, relationships=files.relationships,
+                import_full(layout, database, java=java, nodes=files.nodes, relationships=files.relationships,
                             array_delimiter=ARRAY_DELIMITER, multiline=files.multiline,
                             report_file=layout.server_home / "logs" / "import.report",
                             rows=sum(files.rows.values()), id_type="actual")
         finally:
             with steps("start server"):  # until the database answers a query
-                lifecycle.start(layout)
-                with open_driver(settings) as driver:
+                lifecycle.start(layout, settings=settings)
+                with open_driver(connection) as driver:
                     found = _counts(driver, database)
     _require_counts(found, database, files)
-    with steps("constraints"), open_driver(settings) as driver:
+    with steps("constraints"), open_driver(connection) as driver:
         create_constraints(driver, database, list(dict.fromkeys(files.labels + kept_labels)))
     types = [TypeSummary(kind, name, rows=rows, created=rows) for (kind, name), rows in files.rows.items() if rows]
     rejected = dict(Counter(r.table for r in graph.rejects))
@@ -218,17 +221,18 @@ def _require_local(settings: Neo4jSettings, layout: ServerLayout) -> None:
                     f"{settings.uri}: unset NEO4J_URI to load into the local server, or load without --bulk")
 
 
-def _require_empty(settings: Neo4jSettings, database: str, layout: ServerLayout) -> list[str]:
+def _require_empty(settings: Settings, database: str) -> list[str]:
     """Refuse a database with data or with a schema the import would drop; return the labels of
     the ``id`` constraints it has, which are created again afterwards.
 
     A stopped server whose database has no files yet (a new ``KGREC_HOME``) holds nothing, and
     is not started just to be asked.
     """
+    layout = settings.layout
     if not lifecycle.status(layout).running and not store_exists(layout, database):
         return []
-    lifecycle.start(layout)
-    with open_driver(settings) as driver:
+    lifecycle.start(layout, settings=settings)
+    with open_driver(settings.neo4j) as driver:
         counts = _counts(driver, database)
         constraints = _run(driver, database, "bulk_constraints")
         indexes = _run(driver, database, "bulk_indexes")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kgrec.graph_schema import TabularGraph
 from kgrec.loaders.columns import TABLES, parse_column_option
@@ -24,7 +25,9 @@ from kgrec.loaders.movielens import FORMATS, read_movielens
 from kgrec.loaders.tabular import read_csv_graph, read_parquet_graph
 from kgrec.loaders.validate import ON_ERROR, ON_UNKNOWN
 from kgrec.loaders.writer import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, write_graph
-from kgrec.settings import Settings
+
+if TYPE_CHECKING:
+    from kgrec.settings import Settings
 
 DEFAULT_REJECTS = "kgrec-rejects.csv"
 
@@ -84,29 +87,27 @@ def _write_options(form: argparse.ArgumentParser, reader: Callable[[argparse.Nam
     form.add_argument("--database", default=None, help="Neo4j database (default: NEO4J_DATABASE or neo4j)")
     form.add_argument("--no-progress", action="store_true", help="no progress bars (with --bulk: no step lines)")
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
-    form.set_defaults(func=lambda args: _load(args, reader))
+    form.set_defaults(func=lambda args, settings: _load(args, settings, reader))
 
 
-def _load(args: argparse.Namespace, reader: Callable[[argparse.Namespace], TabularGraph]) -> int:
+def _load(args: argparse.Namespace, settings: Settings, reader: Callable[[argparse.Namespace], TabularGraph]) -> int:
     """Read and validate everything first; only then open the connection and write."""
-    from kgrec.config import Neo4jSettings, open_driver
+    from kgrec.config import open_driver
 
     graph = reader(args)
-    if args.bulk and not Settings().neo4j_uri:
+    if args.bulk and not settings.neo4j_uri:
         from kgrec.neo4j_server import lifecycle
-        from kgrec.neo4j_server.layout import ServerLayout
 
         # a new KGREC_HOME gets its jars, config and password here but no server, so that the
         # import comes before the server's first start, its only one
-        lifecycle.prepare(ServerLayout.from_env())
-    settings = Neo4jSettings.from_env()
-    database = args.database or settings.database
+        lifecycle.prepare(settings.layout, settings)
+    database = args.database or settings.neo4j.database
     if args.bulk:
         from kgrec.loaders.bulk import bulk_write_graph
 
         summary = bulk_write_graph(graph, settings, database=database, progress=not args.no_progress)
     else:
-        with open_driver(settings) as driver:
+        with open_driver(settings.neo4j) as driver:
             summary = write_graph(driver, graph, database=database, batch_size=args.batch_size,
                                   workers=args.workers, progress=not args.no_progress)
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary)

@@ -18,7 +18,7 @@ from typing import Literal
 
 from kgrec.neo4j_server.errors import ServerError
 from kgrec.neo4j_server.layout import ServerLayout
-from kgrec.neo4j_server.toolchain import Java, find_java
+from kgrec.neo4j_server.toolchain import Java
 
 ADMIN_MAIN = "org.neo4j.cli.AdminTool"
 #: a 1M-interaction import takes well under a minute here; allow for 100x that
@@ -37,10 +37,9 @@ _CAUSE = re.compile(r"^Caused by: [\w.$]+: (.*)$", re.MULTILINE)
 _NESTED_NAME = re.compile(r"^([\w.$]+(?:Exception|Error): )+")
 
 
-def run_admin(layout: ServerLayout, args: Sequence[str], *, java: Java | None = None,
+def run_admin(layout: ServerLayout, args: Sequence[str], *, java: Java,
               jvm_flags: Sequence[str] = (), timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``neo4j-admin <args>`` for the server of ``layout``; the caller judges the exit code."""
-    java = java or find_java()
+    """Run ``neo4j-admin <args>`` for the server of ``layout`` on ``java``; the caller judges the exit code."""
     env = {**os.environ, "NEO4J_HOME": str(layout.server_home), "NEO4J_CONF": str(layout.conf_dir)}
     cmd = [str(java.executable), *jvm_flags, "-cp", f"{layout.lib_dir}/*", ADMIN_MAIN, *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
@@ -56,7 +55,7 @@ class ImportSource:
     path: Path
 
 
-def import_full(layout: ServerLayout, database: str, *, nodes: Sequence[ImportSource],
+def import_full(layout: ServerLayout, database: str, *, java: Java, nodes: Sequence[ImportSource],
                 relationships: Sequence[ImportSource], array_delimiter: str, multiline: bool,
                 report_file: Path, rows: int, id_type: IdType = "string") -> None:
     """``neo4j-admin database import full`` into ``database``, replacing its store files.
@@ -80,7 +79,7 @@ def import_full(layout: ServerLayout, database: str, *, nodes: Sequence[ImportSo
     args += [f"--relationships={source.name}={source.path}" for source in relationships]
     try:
         quick = ["-XX:TieredStopAtLevel=1"] if rows < QUICK_COMPILER_BELOW_ROWS else []
-        done = run_admin(layout, args, jvm_flags=quick, timeout=IMPORT_TIMEOUT_S)
+        done = run_admin(layout, args, java=java, jvm_flags=quick, timeout=IMPORT_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
         remove_store(layout, database)
         raise ServerError(f"neo4j-admin database import ran over {IMPORT_TIMEOUT_S // 3600} h and was "

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from kgrec.neo4j_server import lifecycle
 from kgrec.neo4j_server.layout import ServerLayout
+
+if TYPE_CHECKING:
+    from kgrec.settings import Settings
 
 
 def _describe(layout: ServerLayout) -> str:
@@ -18,18 +22,18 @@ def _describe(layout: ServerLayout) -> str:
             f"  log:            {layout.log_file}")
 
 
-def _start(args: argparse.Namespace) -> int:
-    layout = ServerLayout.from_env()
+def _start(args: argparse.Namespace, settings: Settings) -> int:
+    layout = settings.layout
     before = lifecycle.status(layout)
     started = time.monotonic()
-    state = lifecycle.start(layout, timeout=args.timeout)
+    state = lifecycle.start(layout, timeout=args.timeout, settings=settings)
     verb = "already running" if before.running else f"started in {time.monotonic() - started:.1f} s"
     print(f"Neo4j {layout.version} {verb} (pid {state.pid})\n{_describe(layout)}")
     return 0
 
 
-def _stop(args: argparse.Namespace) -> int:
-    layout = ServerLayout.from_env()
+def _stop(args: argparse.Namespace, settings: Settings) -> int:
+    layout = settings.layout
     started = time.monotonic()
     if lifecycle.stop(layout):
         print(f"Neo4j stopped in {time.monotonic() - started:.1f} s")
@@ -38,8 +42,8 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
-    layout = ServerLayout.from_env()
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    layout = settings.layout
     state = lifecycle.status(layout)
     if state.stale_pid_file:
         print("Neo4j is not running (removed a stale pid file left by a crash)", file=sys.stderr)

@@ -53,13 +53,13 @@ def _server_config(layout: ServerLayout, settings: Settings) -> dict[str, str]:
     }
 
 
-def write_config(layout: ServerLayout, settings: Settings | None = None) -> None:
-    """(Re)write ``conf/neo4j.conf``; done at every start so port and memory changes take effect.
-    ``settings`` (page cache, transaction timeout) default to the environment's."""
+def write_config(layout: ServerLayout, settings: Settings) -> None:
+    """(Re)write ``conf/neo4j.conf`` with ``settings``' page cache and transaction timeout; done
+    at every start so port and memory changes take effect."""
     for sub in ("conf", "data", "logs", "run", "plugins", "import"):
         (layout.server_home / sub).mkdir(parents=True, exist_ok=True)
     lines = ["# Written by kgrec at every `kgrec neo4j start`; edits here are overwritten."]
-    lines += [f"{key}={value}" for key, value in _server_config(layout, settings or Settings()).items()]
+    lines += [f"{key}={value}" for key, value in _server_config(layout, settings).items()]
     (layout.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
 
 

@@ -11,33 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgrec.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, Settings
-
 NEO4J_VERSION = "5.26.30"
 BROWSER_VERSION = "5.24.0"
-
-
-def default_home() -> Path:
-    """Where kgrec keeps its files: KGREC_HOME, else ``$XDG_DATA_HOME/kgrec`` (:attr:`kgrec.settings.Settings.home_path`)."""
-    return Settings().home_path
+#: Bolt and HTTP ports of the local server when KGREC_BOLT_PORT / KGREC_HTTP_PORT are unset (Neo4j's own)
+DEFAULT_BOLT_PORT = 7687
+DEFAULT_HTTP_PORT = 7474
 
 
 @dataclass(frozen=True)
 class ServerLayout:
-    """Paths and ports of one local server installation."""
+    """Paths and ports of one local server installation (the one of the settings:
+    :attr:`kgrec.settings.Settings.layout`)."""
 
     home: Path
     version: str = NEO4J_VERSION
     bolt_port: int = DEFAULT_BOLT_PORT
     http_port: int = DEFAULT_HTTP_PORT
-
-    @classmethod
-    def from_env(cls) -> "ServerLayout":
-        return cls.from_settings(Settings())
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "ServerLayout":
-        return cls(home=settings.home_path, bolt_port=settings.bolt_port, http_port=settings.http_port)
 
     def sibling(self, name: str, port_offset: int) -> "ServerLayout":
         """A second server beside this one (``home/name``, ports + ``port_offset``) that shares its

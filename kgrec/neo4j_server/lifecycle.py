@@ -111,8 +111,11 @@ def _log_tail(layout: ServerLayout, lines: int = 25) -> str:
         return "(no log)"
 
 
-def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatus:
+def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S, settings: Settings | None = None) -> ServerStatus:
     """Start the server unless it already runs, and wait until Bolt answers.
+
+    ``settings`` give the heap, page cache and transaction timeout; without them, kgrec's
+    defaults (not the environment: reading it is the command's job, once).
 
     Raises:
         ServerError: missing Java/Maven, a port in use, a failed download, or a server that died
@@ -130,7 +133,7 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
                 f"{name} port {port} is already in use by another program (another Neo4j?). "
                 f"Stop it, or choose another port with {variable}=<port>."
             )
-    settings = Settings()
+    settings = settings or Settings.model_construct()
     java = prepare(layout, settings)
     # The jars by their real folder and first, plugins after: homes that share the jars then
     # share one class archive (a start may only add to the end of the class path it recorded).
@@ -149,7 +152,7 @@ def start(layout: ServerLayout, timeout: float = START_TIMEOUT_S) -> ServerStatu
     return status(layout)
 
 
-def prepare(layout: ServerLayout, settings: Settings | None = None) -> Java:
+def prepare(layout: ServerLayout, settings: Settings) -> Java:
     """Everything a start needs before the server runs: the home folder, the jars (fetched the
     first time), ``neo4j.conf`` and the generated password. A bulk import into a new home runs
     after this and before the server's first start, so the server starts only once.
@@ -159,12 +162,12 @@ def prepare(layout: ServerLayout, settings: Settings | None = None) -> Java:
     Raises:
         ServerError: missing Java/Maven or a failed download.
     """
-    java = find_java()
+    java = find_java(settings.java_home)
     layout.home.mkdir(parents=True, exist_ok=True)
     os.chmod(layout.home, 0o700)
     if not jars_present(layout):
         fetch_jars(layout)
-    write_config(layout, settings or Settings())
+    write_config(layout, settings)
     ensure_password(layout, java)
     return java
 

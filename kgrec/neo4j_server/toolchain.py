@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -25,13 +24,13 @@ class Java:
     build: str = ""
 
 
-def find_java() -> Java:
-    """Return the Java to run Neo4j with: ``$JAVA_HOME/bin/java`` if set, else ``java`` on PATH.
+def find_java(java_home: str | None) -> Java:
+    """Return the Java to run Neo4j with: ``java_home/bin/java`` (the ``JAVA_HOME`` of
+    :class:`~kgrec.settings.Settings`) if set, else ``java`` on PATH.
 
     Raises:
         ServerError: no Java, or one older than 17 (Neo4j 5.26 needs 17+).
     """
-    java_home = os.environ.get("JAVA_HOME")
     candidate = Path(java_home) / "bin" / "java" if java_home else None
     if candidate is None or not candidate.is_file():
         found = shutil.which("java")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,17 +39,23 @@ def validation_ndcg(model: Recommender, columns: GraphColumns, split: Split) -> 
                     ks=(20,))["ndcg@20"]
 
 
-def fit_data(columns: GraphColumns, split: Split) -> FitData:
+def fit_data(columns: GraphColumns, split: Split, *, checkpoint_dir: Path | None = None, resume: bool = False,
+             progress: bool = True) -> FitData:
     """What a model may learn from on ``split``: train, validation to choose or stop, train +
-    validation to refit on."""
+    validation to refit on; the one builder of :class:`FitData`, for ``kgrec eval`` and for
+    ``kgrec train`` (whose split has no test part, so it refits on every interaction).
+    ``checkpoint_dir``, ``resume`` and ``progress`` are :class:`FitData`'s."""
     return FitData(split.fit_columns(columns, split.train),
                    validate=lambda model: validation_ndcg(model, columns, split),
-                   refit=split.fit_columns(columns, split.train | split.val))
+                   refit=split.fit_columns(columns, split.train | split.val),
+                   checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
 
 
 def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int] = (10, 20),
-                   methods: Sequence[str] = EVALUATED) -> dict[str, dict]:
-    """Metrics per method (plus ``params`` and ``seconds``) on ``columns``' temporal split."""
+                   methods: Sequence[str] = EVALUATED,
+                   options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict]:
+    """Metrics per method (plus ``params`` and ``seconds``) on ``columns``' temporal split;
+    ``options`` gives a method's options over its defaults, by method name."""
     split = temporal_split(columns)
     known = split.matrix(split.train | split.val)
     test = split.matrix(split.test)
@@ -57,7 +65,7 @@ def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int]
     for method in methods:
         started = time.perf_counter()
         seed_everything(config.seed)
-        model = create(method, config).fit(data)
+        model = create(method, config, (options or {}).get(method)).fit(data)
         fitted = time.perf_counter() - started
         # one scoring of every user serves the accuracy and the list measures
         tested, with_history = held_out_users(test), history_users(known)

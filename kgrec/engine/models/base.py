@@ -5,8 +5,12 @@ only, never to a concrete class; a model says what it can do by what it returns 
 to write back: ``attention`` returns None), not by its type. A new model is one file plus one
 line in :data:`kgrec.engine.models.MODELS`.
 
+A model's hyper-parameters are a dataclass of its own (:attr:`Recommender.options_class`),
+passed to its constructor with the run's :class:`TrainConfig`, as PyG models take their
+arguments; :func:`create` builds both from the registry name and ``name -> value`` options.
+
 Example:
-    >>> model = create("ease", TrainConfig())  # doctest: +SKIP
+    >>> model = create("ease", TrainConfig(), {"lambdas": "100,200"})  # doctest: +SKIP
     >>> model.fit(FitData(train_columns, validate=None, refit=None))  # doctest: +SKIP
     >>> scores = model.score(histories_from_columns(train_columns, users=np.array([0, 1])))  # doctest: +SKIP
 """
@@ -14,10 +18,10 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,7 +30,9 @@ import torch
 from kgrec.engine.data.graph import EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.data.split import interaction_matrix
+from kgrec.engine.models.options import NoConfig, build_options
 from kgrec.engine.training.config import TrainConfig
+from kgrec.errors import KgrecError
 
 
 @dataclass
@@ -110,12 +116,15 @@ class Recommender(ABC):
 
     Attributes:
         name: the registry key (``kgrec eval`` row, ``--model`` choice, saved with the model).
-        config: the hyper-parameters it was created with.
+        options: its own hyper-parameters, an :attr:`options_class`.
+        config: the run's options (seed, device) it was created with.
         params: what fitting chose (hyper-parameters picked on validation, best epoch, ...),
             JSON-serialisable; reported by ``kgrec eval`` and stored on the ``:Model`` node.
     """
 
     name: ClassVar[str]
+    #: the dataclass of the options this model reads (``kgrec train --set name=value``)
+    options_class: ClassVar[type] = NoConfig
     #: whether :meth:`attention` gives values to write back (only such a model can be published)
     has_attention: ClassVar[bool] = False
     #: whether the seed changes what :meth:`fit` learns (closed-form models: no)
@@ -125,7 +134,8 @@ class Recommender(ABC):
     #: API can fold a new or changed user in without retraining
     folds_in: ClassVar[bool] = False
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, options: Any, config: TrainConfig):
+        self.options = options
         self.config = config
         self.params: dict = {}
 
@@ -193,16 +203,33 @@ def closed_form_fit(data: FitData, options: Sequence, default, fit_on: Callable[
     return best
 
 
-def create(name: str, config: TrainConfig) -> Recommender:
-    """The registered model ``name`` (see :data:`kgrec.engine.models.MODELS`)."""
+class UnknownModelError(KgrecError, ValueError):
+    """A model name that is not in :data:`kgrec.engine.models.MODELS`."""
+
+
+def model_class(name: str) -> type[Recommender]:
+    """The class of the registered model ``name`` (see :data:`kgrec.engine.models.MODELS`),
+    its module imported now."""
     import importlib
 
     from kgrec.engine.models import MODELS
 
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+        raise UnknownModelError(f"unknown model {name!r}; the registered models are {', '.join(MODELS)}")
     entry = MODELS[name]
     if isinstance(entry, str):
         module, _, cls = entry.partition(":")
         entry = getattr(importlib.import_module(module), cls)
-    return entry(config)
+    return entry
+
+
+def create(name: str, config: TrainConfig, options: Mapping[str, Any] | None = None) -> Recommender:
+    """The registered model ``name`` with ``options`` over its defaults (text values, as
+    ``--set`` gives them, are converted; see :func:`~kgrec.engine.models.options.build_options`).
+
+    Raises:
+        UnknownModelError: ``name`` is not registered.
+        UnknownOptionError: an option the model does not read.
+    """
+    cls = model_class(name)
+    return cls(build_options(cls.options_class, name, options or {}), config)

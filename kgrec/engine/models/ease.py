@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -9,10 +11,18 @@ import torch
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.models.base import FitData, Recommender, closed_form_fit
 
-#: the L2 penalties tried on the validation split
-EASE_LAMBDAS = (20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
-#: without a validation split
-DEFAULT_LAMBDA = 200.0
+
+@dataclass
+class EASEConfig:
+    """EASE's options.
+
+    Attributes:
+        lambdas: the L2 penalties tried on the validation split.
+        default_lambda: the penalty without a validation split.
+    """
+
+    lambdas: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+    default_lambda: float = 200.0
 
 
 def gram_matrix(train: sp.csr_matrix, device: torch.device | str = "cpu", users_per_block: int = 4096) -> torch.Tensor:
@@ -69,11 +79,12 @@ class EASE(Recommender):
     :func:`ease_weights`, the least-squares item-item matrix that may not predict an item from
     itself. Dense in items x items: meant for catalogues up to tens of thousands.
 
-    Fitting picks :math:`\lambda` from :data:`EASE_LAMBDAS` on the validation split, then refits
-    on train + validation.
+    Fitting picks :math:`\lambda` from :attr:`EASEConfig.lambdas` on the validation split, then
+    refits on train + validation.
     """
 
     name = "ease"
+    options_class = EASEConfig
     seeded = False
 
     def fit(self, data: FitData) -> "EASE":
@@ -86,7 +97,7 @@ class EASE(Recommender):
             self.weights = None
             self.weights = ease_from_gram(gram[1], lambda_reg).cpu()  # scored on the CPU, with scipy
 
-        self.params = {"lambda": closed_form_fit(data, EASE_LAMBDAS, DEFAULT_LAMBDA, fit_on, self)}
+        self.params = {"lambda": closed_form_fit(data, self.options.lambdas, self.options.default_lambda, fit_on, self)}
         return self
 
     def score(self, histories: Histories) -> torch.Tensor:

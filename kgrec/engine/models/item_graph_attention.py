@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,20 +24,43 @@ from kgrec.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
-#: item-item penalties tried on the validation split
-LAMBDAS = (100.0, 300.0, 1000.0)
-#: scales of the learned relation weights tried on the validation split: the inner objective
-#: learns how the relations compare, validation decides how much knowledge the ranking takes
-KNOWLEDGE_SHARES = (0.01, 0.1, 1.0)
-#: share of each user's latest training interactions the attention learns to predict
-INNER_HOLDOUT = 0.1
-STEPS = 80
-USERS_PER_STEP = 128
-#: random items each step's softmax ranks the targets against
-NEGATIVES = 512
-#: knowledge links kept by name per piece of evidence (the strongest): an explanation shows the
-#: largest channel and, when it carries a meaningful share, the next one
+#: knowledge links named per piece of evidence: the strongest, which an explanation shows when it
+#: carries more than the collaborative part (or a quarter of the contribution, as a second path)
 LINKS_KEPT = 1
+
+
+@dataclass
+class ItemGraphAttentionConfig:
+    """The options of :class:`ItemGraphAttention`.
+
+    Attributes:
+        lambdas: item-item penalties tried on the validation split (the middle one is also
+            the penalty of the inner fit the attention learns on: :attr:`inner_lambda`).
+        knowledge_shares: scales of the learned relation weights tried on the validation split:
+            the inner objective learns how the relations compare, validation decides how much
+            knowledge the ranking takes.
+        inner_holdout: share of each user's latest training interactions the attention learns
+            to predict.
+        steps: Adam steps of learning the attention.
+        users_per_step: users in each step's batch.
+        negatives: popular items, and as many random ones, each step's softmax ranks the
+            targets against.
+        dim: size of the embeddings written back (a rank-``dim`` factorisation of the
+            item-item weights).
+    """
+
+    lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    knowledge_shares: tuple[float, ...] = (0.01, 0.1, 1.0)
+    inner_holdout: float = 0.1
+    steps: int = 80
+    users_per_step: int = 128
+    negatives: int = 512
+    dim: int = 64
+
+    @property
+    def inner_lambda(self) -> float:
+        """The item-item penalty of the inner fit the attention learns on: the middle of :attr:`lambdas`."""
+        return self.lambdas[len(self.lambdas) // 2]
 
 
 class ItemGraphAttention(Recommender):
@@ -77,14 +101,16 @@ class ItemGraphAttention(Recommender):
 
     **Fitting.** :math:`\tau, \phi, b, \gamma` (and a softmax temperature used only by the loss)
     are learned with Adam on a listwise softmax loss: for each user, predict the latest
-    :data:`INNER_HOLDOUT` of their training interactions from the earlier ones, with :math:`B`
-    fitted on the earlier ones only. :math:`B`'s penalty (:data:`LAMBDAS`) and a common scale of
-    the :math:`\gamma_r` (:data:`KNOWLEDGE_SHARES`) are then chosen on the validation split, and
+    :attr:`~ItemGraphAttentionConfig.inner_holdout` of their training interactions from the earlier
+    ones, with :math:`B` fitted on the earlier ones only. :math:`B`'s penalty
+    (:attr:`~ItemGraphAttentionConfig.lambdas`) and a common scale of the :math:`\gamma_r`
+    (:attr:`~ItemGraphAttentionConfig.knowledge_shares`) are then chosen on the validation split, and
     :math:`B` is refitted on every interaction the model will score
     from. Dense in items x items, like EASE: meant for catalogues up to tens of thousands.
     """
 
     name = "attention"
+    options_class = ItemGraphAttentionConfig
     has_attention = True
     folds_in = True
     #: every item's whole message, B plus the knowledge part, dense: set by :meth:`fit` (and
@@ -99,25 +125,25 @@ class ItemGraphAttention(Recommender):
         generator = torch.Generator().manual_seed(self.config.seed)
         with self._timed("knowledge_graph"):
             self._graph(data.columns)
-        inner = temporal_split(data.columns, test_fraction=INNER_HOLDOUT, val_fraction=0.0)
+        inner = temporal_split(data.columns, test_fraction=self.options.inner_holdout, val_fraction=0.0)
         inputs = inner.fit_columns(data.columns, inner.train)
         self.theta = _initial_theta(len(self.relations)).to(self.device)
         self._messages = None
-        self.weights = self._ease(interaction_matrix(inputs), LAMBDAS[1])
+        self.weights = self._ease(interaction_matrix(inputs), self.options.inner_lambda)
         history = histories_from_columns(data.columns, inner.train)
         targets = inner.matrix(inner.test)
         with self._timed("attention_steps"):
             self._learn_attention(history, targets, generator, data.progress)
-        best, learned = (LAMBDAS[1], 1.0), self.theta.clone()
+        best, learned = (self.options.inner_lambda, 1.0), self.theta.clone()
         if data.validate:
-            shares = KNOWLEDGE_SHARES if self.relations else (1.0,)
+            shares = self.options.knowledge_shares if self.relations else (1.0,)
             scores = {}
             with self._timed("gram"):
                 gram = gram_matrix(interaction_matrix(data.columns), self.device)
             # a unit of this bar is one factorisation or one validation
-            with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(LAMBDAS) * (1 + len(shares)),
+            with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(self.options.lambdas) * (1 + len(shares)),
                               unit="steps", enabled=data.progress) as bar:
-                for lambda_reg in LAMBDAS:
+                for lambda_reg in self.options.lambdas:
                     # free the previous B and messages before the next factorisation
                     self.weights = self._messages = knowledge = None
                     self.weights = self._ease(gram, lambda_reg)
@@ -377,21 +403,21 @@ class ItemGraphAttention(Recommender):
             return
         theta = self.theta.clone().requires_grad_(True)
         with torch.no_grad():
-            sample = history.select(users[:USERS_PER_STEP])
+            sample = history.select(users[:self.options.users_per_step])
             theta[4] = torch.log(self._scores(sample, theta).std().clamp(min=1e-8))
         optimizer = torch.optim.Adam([theta], lr=0.05)
         curve = []
         n_items = history.num_items
-        popular = torch.from_numpy(np.argsort(-np.asarray(history.binary().sum(0)).ravel(), kind="stable")[:NEGATIVES])
+        popular = torch.from_numpy(np.argsort(-np.asarray(history.binary().sum(0)).ravel(), kind="stable")[:self.options.negatives])
         # the random draws stay on the CPU generator, so every device learns from the same batches
-        for step in progress_bar(range(STEPS), desc="attention: learning", unit="steps", enabled=progress):
-            pick = users[torch.randperm(len(users), generator=generator)[:USERS_PER_STEP].numpy()]
+        for step in progress_bar(range(self.options.steps), desc="attention: learning", unit="steps", enabled=progress):
+            pick = users[torch.randperm(len(users), generator=generator)[:self.options.users_per_step].numpy()]
             batch = history.select(pick)
             wanted = targets[pick]
-            # a sampled softmax: the batch's targets against the NEGATIVES most popular items (the
+            # a sampled softmax: the batch's targets against the `negatives` most popular items (the
             # hard competitors) and as many random ones; the full softmax costs a pass over the
             # whole catalogue per step, for a handful of parameters
-            others = torch.cat([popular, torch.randint(0, n_items, (NEGATIVES,), generator=generator)])
+            others = torch.cat([popular, torch.randint(0, n_items, (self.options.negatives,), generator=generator)])
             candidates, position = torch.unique(torch.cat([torch.from_numpy(wanted.indices.astype(np.int64)), others]),
                                                 return_inverse=True)
             logits = self._scores(batch, theta, candidates.to(self.device)) / theta[4].exp()
@@ -404,7 +430,7 @@ class ItemGraphAttention(Recommender):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            if step % 20 == 0 or step == STEPS - 1:
+            if step % 20 == 0 or step == self.options.steps - 1:
                 curve.append(round(loss.item(), 4))
         self.theta = theta.detach()
         self.loss_curve = curve
@@ -444,7 +470,7 @@ class ItemGraphAttention(Recommender):
         """:math:`(P, Q)` of the item-item weights, computed once per fitted or loaded model: a
         user folded in later gets an embedding in the same space as the ones written back."""
         if getattr(self, "_factored", None) is None:
-            dim = min(self.config.dim, self.weights.shape[0])
+            dim = min(self.options.dim, self.weights.shape[0])
             torch.manual_seed(self.config.seed)
             u, s, v = torch.svd_lowrank(self.weights, q=dim, niter=4)
             root = s.sqrt()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -9,8 +11,18 @@ import torch
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.models.base import FitData, Recommender, closed_form_fit
 
-#: neighbourhood sizes tried on the validation split
-KNN_SIZES = (50, 100, 200, 400)
+
+@dataclass
+class ItemKNNConfig:
+    """Item-kNN's options.
+
+    Attributes:
+        sizes: the neighbourhood sizes ``k`` tried on the validation split.
+        default_size: ``k`` without a validation split.
+    """
+
+    sizes: tuple[int, ...] = (50, 100, 200, 400)
+    default_size: int = 100
 
 
 def cosine_neighbours(train: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -34,18 +46,19 @@ class ItemKNN(Recommender):
         s_{ij} = \frac{x_i^\top x_j}{\lVert x_i \rVert \lVert x_j \rVert}, \quad s_{ii} = 0, \qquad
         \hat y(u, j) = \sum_{i \in \mathcal{N}_k(j)} x_{ui}\, s_{ij}
 
-    Fitting picks ``k`` from :data:`KNN_SIZES` on the validation split, then refits on train +
-    validation.
+    Fitting picks ``k`` from :attr:`ItemKNNConfig.sizes` on the validation split, then refits
+    on train + validation.
     """
 
     name = "item_knn"
+    options_class = ItemKNNConfig
     seeded = False
 
     def fit(self, data: FitData) -> "ItemKNN":
         def fit_on(train, k) -> None:
             self.similarity = cosine_neighbours(train, k)
 
-        self.params = {"k": closed_form_fit(data, KNN_SIZES, KNN_SIZES[1], fit_on, self)}
+        self.params = {"k": closed_form_fit(data, self.options.sizes, self.options.default_size, fit_on, self)}
         return self
 
     def score(self, histories: Histories) -> torch.Tensor:

@@ -17,8 +17,19 @@ from kgrec.engine.data.sampling import NeighborSampler
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.base import FitData, Recommender
 from kgrec.engine.training.config import TrainConfig
-from kgrec.engine.training.train import fit
+from kgrec.engine.training.train import GradientConfig, fit
 from kgrec.graph_schema import ITEM, USER
+
+
+@dataclass
+class KGATConfig(GradientConfig):
+    """KGAT's options (:class:`GradientConfig`), and how many neighbours each layer samples.
+
+    Attributes:
+        fanouts: neighbours sampled per node, per hop (the first ``layers`` are used).
+    """
+
+    fanouts: tuple[int, ...] = (30, 10, 5)
 
 
 class KGAT(torch.nn.Module):
@@ -220,17 +231,17 @@ class FrozenKGAT:
 class KGATTask:
     """The attention model on a training graph: sampled subgraph per batch, BPR loss."""
 
-    def __init__(self, columns: GraphColumns, config: TrainConfig):
-        self.columns, self.config = columns, config
+    def __init__(self, columns: GraphColumns, options: KGATConfig, config: TrainConfig):
+        self.columns, self.options = columns, options
         self.graph: FlatGraph = flatten(columns)
         self.device = config.resolved_device()
         self.interacted = 2 * self.graph.edge_key.index(INTERACTION_KEY)
         self.user_offset = self.graph.offsets[USER]
         self.item_offset = self.graph.offsets[ITEM]
         users = range(self.user_offset, self.user_offset + len(columns.node_ids[USER]))
-        self.model = KGAT(self.graph.num_nodes, self.graph.num_relations, self.interacted, users, config.dim,
-                          config.layers).to(self.device)
-        self.sampler = NeighborSampler(self.graph, tuple(config.fanouts[:config.layers]), config.seed)
+        self.model = KGAT(self.graph.num_nodes, self.graph.num_relations, self.interacted, users, options.dim,
+                          options.layers).to(self.device)
+        self.sampler = NeighborSampler(self.graph, tuple(options.fanouts[:options.layers]), config.seed)
         self.degree = self.graph.ptr[1:] - self.graph.ptr[:-1]
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
@@ -243,7 +254,7 @@ class KGATTask:
         seeds_local = sub.seed_local.to(self.device)
         u, p, n = rep[seeds_local].split(len(users))
         initial = self.model.initial(n_id[seeds_local])
-        return self.model.recommendation_loss(u, p, n, initial, self.config.lambda_reg)
+        return self.model.recommendation_loss(u, p, n, initial, self.options.lambda_reg)
 
     def freeze(self, graph: FlatGraph | None = None) -> FrozenKGAT:
         """Propagate over ``graph`` (default: the training graph) and cache the item side."""
@@ -260,16 +271,17 @@ class KGATRecommender(Recommender):
     (:func:`kgrec.engine.training.train.fit`), users scored from their histories by :class:`FrozenKGAT`."""
 
     name = "kgat"
+    options_class = KGATConfig
     has_attention = True
 
     def fit(self, data: FitData) -> "KGATRecommender":
-        self.task = KGATTask(data.columns, self.config)
+        self.task = KGATTask(data.columns, self.options, self.config)
 
         def validate() -> float:
             self.frozen = self.task.freeze()
             return data.validate(self)
 
-        result = fit(self.task, data.columns, validate if data.validate else None, self.config,
+        result = fit(self.task, data.columns, validate if data.validate else None, self.options, self.config.seed,
                      checkpoint_dir=data.checkpoint_dir, resume=data.resume)
         self.frozen = self.task.freeze()
         self.params = {"best_epoch": result.best_epoch, "val_ndcg@20": result.best_score,
@@ -307,7 +319,7 @@ class KGATRecommender(Recommender):
         return {"model": self.task.model.state_dict(), "params": self.params}
 
     def load_state(self, state: dict, columns: GraphColumns) -> "KGATRecommender":
-        self.task = KGATTask(columns, self.config)
+        self.task = KGATTask(columns, self.options, self.config)
         self.task.model.load_state_dict(state["model"])
         self.task.model.eval()
         self.frozen = self.task.freeze()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
@@ -9,25 +11,32 @@ from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.models.base import FitData, Recommender
 from kgrec.engine.training.config import TrainConfig
-from kgrec.engine.training.train import fit
+from kgrec.engine.training.train import GradientConfig, fit
 from kgrec.graph_schema import ITEM, USER
 
-#: settings that differ from :class:`TrainConfig`'s defaults: LightGCN's best on the 2,000-user
-#: synthetic sample's validation split, with the batch size it was tuned at
-TUNED = {"lr": 1e-2, "layers": 2, "batch_size": 1024}
+
+@dataclass
+class LightGCNConfig(GradientConfig):
+    """LightGCN's options (:class:`GradientConfig`); the defaults that differ from it (learning
+    rate, layers, batch size) were LightGCN's best on the 2,000-user synthetic sample's
+    validation split."""
+
+    layers: int = 2
+    batch_size: int = 1024
+    lr: float = 1e-2
 
 
 class LightGCNTask:
     """PyG's LightGCN on the user-item graph (users first, then items), full propagation per batch."""
 
-    def __init__(self, columns: GraphColumns, config: TrainConfig):
-        self.config = config
+    def __init__(self, columns: GraphColumns, options: LightGCNConfig, config: TrainConfig):
+        self.options = options
         self.device = config.resolved_device()
         self.num_users, self.num_items = len(columns.node_ids[USER]), len(columns.node_ids[ITEM])
         users, items = columns.edges[INTERACTION_KEY]
         u, i = torch.from_numpy(users), torch.from_numpy(items) + self.num_users
         self.edge_index = torch.stack([torch.cat([u, i]), torch.cat([i, u])]).to(self.device)
-        self.model = PyGLightGCN(self.num_users + self.num_items, config.dim, config.layers).to(self.device)
+        self.model = PyGLightGCN(self.num_users + self.num_items, options.dim, options.layers).to(self.device)
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
         emb = self.model.get_embedding(self.edge_index)
@@ -35,7 +44,7 @@ class LightGCNTask:
         pos_rank = (emb[users] * emb[pos]).sum(-1)
         neg_rank = (emb[users] * emb[neg]).sum(-1)
         nodes = torch.cat([users, pos, neg])
-        return self.model.recommendation_loss(pos_rank, neg_rank, node_id=nodes, lambda_reg=self.config.lambda_reg)
+        return self.model.recommendation_loss(pos_rank, neg_rank, node_id=nodes, lambda_reg=self.options.lambda_reg)
 
     @torch.no_grad()
     def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,18 +57,16 @@ class LightGCN(Recommender):
     user the training graph did not have scores zero everywhere."""
 
     name = "lightgcn"
-
-    def __init__(self, config: TrainConfig):
-        super().__init__(TrainConfig(**{**config.__dict__, **TUNED}))
+    options_class = LightGCNConfig
 
     def fit(self, data: FitData) -> "LightGCN":
-        task = LightGCNTask(data.columns, self.config)
+        task = LightGCNTask(data.columns, self.options, self.config)
 
         def validate() -> float:
             self.users, self.items = task.embeddings()
             return data.validate(self)
 
-        result = fit(task, data.columns, validate if data.validate else None, self.config)
+        result = fit(task, data.columns, validate if data.validate else None, self.options, self.config.seed)
         self.users, self.items = task.embeddings()
         self.params = {"best_epoch": result.best_epoch, "val_ndcg@20": result.best_score}
         return self

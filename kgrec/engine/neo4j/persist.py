@@ -4,8 +4,8 @@ Neo4j holds what a model *produced* (embeddings, attention, RECOMMENDED edges); 
 edited history — the explanation faithfulness tests (deletion, PN@K, PS@K) — needs the model
 *itself*. ``kgrec train`` therefore saves every published model to
 ``$KGREC_HOME/models/<version>.pt`` (the model's name and :meth:`state
-<kgrec.engine.models.base.Recommender.state>`, its :class:`~kgrec.engine.training.config.TrainConfig`,
-the graph's fingerprint; tensors and plain values only, read back with
+<kgrec.engine.models.base.Recommender.state>`, its options and its
+:class:`~kgrec.engine.training.config.TrainConfig`, the graph's fingerprint; tensors and plain values only, read back with
 ``torch.load(weights_only=True)``, so a file cannot run code) and records that path on the ``:Model`` node as ``checkpoint``, written
 before the atomic flip like every other property of the model.
 
@@ -16,7 +16,7 @@ wrong nodes), and restores the model over the pulled graph.
 
 Example (deletion test for user ``u1``: how much does dropping its latest interaction lower
 its scores?):
-    >>> model, columns, version = load_active(driver, "neo4j")  # doctest: +SKIP
+    >>> model, columns, version = load_active(driver, "neo4j", settings.models_dir)  # doctest: +SKIP
     >>> histories = histories_from_columns(columns, users=columns.index_of("User", ["u1"]))  # doctest: +SKIP
     >>> drop = model.score(histories) - model.score(histories.without(0, histories.items[-1:]))  # doctest: +SKIP
 """
@@ -35,12 +35,12 @@ import torch
 from kgrec import cypher
 from kgrec.cypher import library
 from kgrec.engine.data.graph import GraphColumns
-from kgrec.engine.models.base import Recommender, create
+from kgrec.engine.models.base import Recommender, create, model_class
+from kgrec.engine.models.options import option_names
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM
-from kgrec.neo4j_server.layout import default_home
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +72,8 @@ class GraphChangedError(KgrecError, ValueError):
     """The graph's node sets differ from the ones the model was trained on."""
 
 
-def models_dir() -> Path:
-    """Where ``kgrec train`` keeps published models: ``$KGREC_HOME/models``."""
-    return default_home() / "models"
-
-
 def save_model(path: Path, model: Recommender, columns: GraphColumns, version: str) -> Path:
-    """Write the fitted model, its config, the fingerprint of the graph ``columns`` it was
+    """Write the fitted model, its options and run config, the fingerprint of the graph ``columns`` it was
     fitted on and that graph's item ids (the index space of its scores, so a model that folds
     users in is served by id without the graph) to ``path``, atomically: a reader never sees
     half a file. Returns the absolute path."""
@@ -86,7 +81,8 @@ def save_model(path: Path, model: Recommender, columns: GraphColumns, version: s
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     torch.save({"version": version, "name": model.name, "state": model.state(),
-                "config": dataclasses.asdict(model.config), "fingerprint": columns.fingerprint(),
+                "options": dataclasses.asdict(model.options), "config": dataclasses.asdict(model.config),
+                "fingerprint": columns.fingerprint(),
                 "item_ids": [str(item) for item in columns.node_ids[ITEM]]}, partial)
     partial.replace(path)
     return path
@@ -124,19 +120,22 @@ def prune_checkpoints(before: dict[str, str | None], after: dict[str, str | None
     return removed
 
 
-def _config(saved: dict) -> TrainConfig:
-    """The saved config on CPU; keys a newer/older TrainConfig does not know are ignored."""
+def _restore(saved: dict) -> Recommender:
+    """The saved model, unfitted, with its saved options and run config, on the CPU. Names a
+    newer or older kgrec does not know are ignored, and a checkpoint written before models had
+    options of their own finds them in its run config."""
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    values = {k: v for k, v in saved.items() if k in known}
-    if "fanouts" in values:
-        values["fanouts"] = tuple(values["fanouts"])
-    return TrainConfig(**{**values, "device": "cpu"})
+    config = TrainConfig(**{**{k: v for k, v in saved["config"].items() if k in known}, "device": "cpu"})
+    reads = set(option_names(model_class(saved["name"]).options_class))
+    options = {k: v for k, v in saved.get("options", saved["config"]).items() if k in reads}
+    return create(saved["name"], config, options)
 
 
-def _read_checkpoint(path: Path, models_root: Path | None) -> dict:
+def _read_checkpoint(path: Path, models_root: Path) -> dict:
     """The saved dict at ``path``. ``path`` comes from the database, so it is only read when it
-    lies inside ``models_root`` (default :func:`models_dir`), and only as tensors and plain values."""
-    root = (models_root or models_dir()).resolve()
+    lies inside ``models_root`` (:attr:`kgrec.settings.Settings.models_dir`), and only as
+    tensors and plain values."""
+    root = models_root.resolve()
     if not path.resolve().is_relative_to(root):
         raise ModelNotAvailableError(f"the active model's checkpoint {path} is outside the models folder {root}; "
                                      "run `kgrec train` again (or set KGREC_HOME to the home that trained it)")
@@ -149,7 +148,7 @@ def _read_checkpoint(path: Path, models_root: Path | None) -> dict:
                                      "run `kgrec train` again") from exc
 
 
-def load_model(path: Path, columns: GraphColumns, models_root: Path | None = None) -> Recommender:
+def load_model(path: Path, columns: GraphColumns, models_root: Path) -> Recommender:
     """The model saved at ``path``, restored over ``columns`` (which must have the node sets it
     was trained on; raises :class:`GraphChangedError` otherwise)."""
     saved = _read_checkpoint(path, models_root)
@@ -158,10 +157,10 @@ def load_model(path: Path, columns: GraphColumns, models_root: Path | None = Non
             f"model {saved['version']} was trained on another graph (node fingerprint {saved['fingerprint']}, "
             f"now {columns.fingerprint()}): users, items or entities were added or removed since; "
             "run `kgrec train` to publish a model of the current graph")
-    return create(saved["name"], _config(saved["config"])).load_state(saved["state"], columns)
+    return _restore(saved).load_state(saved["state"], columns)
 
 
-def load_frozen(path: Path, models_root: Path | None = None) -> FrozenModel:
+def load_frozen(path: Path, models_root: Path) -> FrozenModel:
     """The model saved at ``path`` with its item ids, to fold users in without the graph:
     users and interactions added since training do not matter to it, items are matched by id.
 
@@ -170,20 +169,20 @@ def load_frozen(path: Path, models_root: Path | None = None) -> FrozenModel:
             (it has per-user parameters, or was saved before item ids were).
     """
     saved = _read_checkpoint(path, models_root)
-    model = create(saved["name"], _config(saved["config"]))
+    model = _restore(saved)
     if not model.folds_in or "item_ids" not in saved:
         raise ModelNotAvailableError(f"model {saved['version']} ({saved['name']}) cannot score users it was not "
                                      "trained on; its stored recommendations are served as they are")
     return FrozenModel(saved["version"], model.load_state(saved["state"], None), np.asarray(saved["item_ids"]))
 
 
-def load_active(driver: neo4j.Driver, database: str,
-                models_root: Path | None = None) -> tuple[Recommender, GraphColumns, str]:
+def load_active(driver: neo4j.Driver, database: str, models_root: Path) -> tuple[Recommender, GraphColumns, str]:
     """The active model, ready to score any (edited) user history, over the graph in Neo4j.
 
     Args:
         driver: an open driver.
         database: the database holding the graph and the active ``:Model``.
+        models_root: the models folder; a checkpoint recorded elsewhere is not read.
 
     Returns:
         ``(model, columns, version)``:

@@ -1,4 +1,8 @@
-"""Hyper-parameters of one training run: one dataclass, read by every model, the CLI and the demo."""
+"""The options of one run, whatever the model: which model, the seed, the device.
+
+A model's own hyper-parameters are not here: each model takes a dataclass of its own
+(:attr:`Recommender.options_class <kgrec.engine.models.base.Recommender.options_class>`), so that
+an option is read by the model that declares it or refused (``kgrec train --set``)."""
 
 from __future__ import annotations
 
@@ -20,20 +24,15 @@ class DeviceUnavailableError(KgrecError, RuntimeError):
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of one training run (stored in checkpoints and on the ``:Model`` node).
+    """The run's options, stored in checkpoints and, with the model's own, on the ``:Model`` node.
 
-    Fields a model does not use are ignored by it; each model documents the ones it reads.
+    Attributes:
+        model: the registered model to fit (``kgrec train --model``).
+        seed: the random seed of fitting (closed-form models do not use one).
+        device: ``auto``, ``cpu`` or ``cuda``: where the models compute (:meth:`resolved_device`).
     """
 
     model: str = PUBLISHED_MODEL
-    dim: int = 64
-    layers: int = 3
-    epochs: int = 40
-    batch_size: int = 2048
-    lr: float = 5e-3
-    lambda_reg: float = 1e-4
-    fanouts: tuple[int, ...] = (30, 10, 5)
-    patience: int = 5
     seed: int = 0
     device: str = "auto"
 

@@ -24,7 +24,6 @@ import torch
 
 from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 from kgrec.engine.data.sampling import TripleSampler
-from kgrec.engine.training.config import TrainConfig
 from kgrec.graph_schema import ITEM
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,30 @@ class Task(Protocol):
     model: torch.nn.Module
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass
+class GradientConfig:
+    """What :func:`fit` and an embedding model read: the options of the models trained by
+    gradient (each extends this with its own defaults, and its own extra options).
+
+    Attributes:
+        dim: embedding size.
+        layers: propagation layers.
+        epochs: most epochs.
+        batch_size: (user, item, other item) triples per step.
+        lr: Adam's learning rate.
+        lambda_reg: L2 penalty of the BPR loss.
+        patience: epochs without a better validation NDCG@20 before training stops.
+    """
+
+    dim: int = 64
+    layers: int = 3
+    epochs: int = 40
+    batch_size: int = 2048
+    lr: float = 5e-3
+    lambda_reg: float = 1e-4
+    patience: int = 5
 
 
 @dataclass
@@ -52,9 +75,9 @@ def seed_everything(seed: int) -> None:
 
 
 def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
-        config: TrainConfig, checkpoint_dir: Path | None = None, resume: bool = False) -> TrainResult:
+        options: GradientConfig, seed: int, checkpoint_dir: Path | None = None, resume: bool = False) -> TrainResult:
     """Train ``task`` on ``columns``' interactions, stopping when ``validate`` (NDCG@20 on the
-    validation split) has not improved for ``config.patience`` epochs; the best weights are
+    validation split) has not improved for ``options.patience`` epochs; the best weights are
     restored at the end.
 
     Args:
@@ -62,13 +85,14 @@ def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
         columns: the training graph (its interactions are the BPR positives).
         validate: score of the model's current weights (NDCG@20 on the validation split), higher
             is better; None: no validation split, every epoch counts as an improvement.
-        config: hyper-parameters.
+        options: epochs, batch size, learning rate, patience.
+        seed: of the triples' sampling.
         checkpoint_dir: where ``last.pt``/``best.pt`` go (none: no checkpoints).
         resume: continue from ``checkpoint_dir/last.pt`` when it exists.
     """
     users, items = columns.edges[INTERACTION_KEY]
-    triples = TripleSampler(users, items, len(columns.node_ids[ITEM]), config.batch_size, config.seed)
-    optimizer = torch.optim.Adam(task.model.parameters(), lr=config.lr)
+    triples = TripleSampler(users, items, len(columns.node_ids[ITEM]), options.batch_size, seed)
+    optimizer = torch.optim.Adam(task.model.parameters(), lr=options.lr)
     state = {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": [], "best_model": None}
     fingerprint = columns.fingerprint()
     sampler = getattr(task, "sampler", None)
@@ -87,7 +111,7 @@ def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
         state = saved["state"]
         log.info("resumed from %s at epoch %d (best NDCG@20 %.4f)", last, state["epoch"], state["best_score"])
 
-    while state["epoch"] < config.epochs and state["epoch"] - state["best_epoch"] < config.patience:
+    while state["epoch"] < options.epochs and state["epoch"] - state["best_epoch"] < options.patience:
         started = time.perf_counter()
         task.model.train()
         total, batches = 0.0, 0
@@ -114,7 +138,7 @@ def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
             saved = {"model": task.model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
                      "triples_rng": triples.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                      "sampler_rng": sampler.generator.get_state() if sampler is not None else None,
-                     "fingerprint": fingerprint, "config": asdict(config)}
+                     "fingerprint": fingerprint, "options": asdict(options), "seed": seed}
             torch.save(saved, checkpoint_dir / "last.tmp")
             (checkpoint_dir / "last.tmp").replace(last)
     if state["best_model"] is not None:
