@@ -402,10 +402,11 @@ def test_sasrec_early_stops_on_validation_refits_and_scores_any_history(columns,
     assert (model.score(history_of(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), known.num_items)) == 0).all()
 
 
-def test_sasrec_trains_on_an_implicit_log(columns, monkeypatch):
+def test_sasrec_trains_on_an_implicit_log_with_sampled_negatives(columns, monkeypatch):
     from kgrec.engine.models import sasrec
 
     monkeypatch.setattr(sasrec, "SASREC_MAX_EPOCHS", 3)
+    monkeypatch.setattr(sasrec, "SASREC_NEGATIVES", 20)
     plain = implicit(columns)
     model = create("sasrec", TrainConfig(seed=0)).fit(fit_data(plain, temporal_split(plain)))
     assert model.params["best_epoch"] == 3

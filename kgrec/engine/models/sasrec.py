@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 SASREC_DIM, SASREC_BLOCKS, SASREC_HEADS, SASREC_MAX_LEN, SASREC_DROPOUT = 64, 2, 2, 200, 0.2
 #: training: Adam's step, sequences per batch, the cap on epochs, validation every so many
 #: epochs, and how many validations without improvement stop it
-SASREC_LR, SASREC_BATCH, SASREC_MAX_EPOCHS, SASREC_EVAL_EVERY, SASREC_PATIENCE = 1e-3, 32, 60, 3, 3
+SASREC_LR, SASREC_BATCH, SASREC_MAX_EPOCHS, SASREC_EVAL_EVERY, SASREC_PATIENCE = 3e-3, 16, 60, 3, 3
+#: items drawn uniformly per batch as the softmax's negatives (0: the whole catalogue)
+SASREC_NEGATIVES = 1024
 #: without a validation split: this many epochs
 SASREC_DEFAULT_EPOCHS = 30
 
@@ -43,16 +45,16 @@ def timelines(histories: Histories) -> list[np.ndarray]:
 
 
 def training_sequences(histories: Histories, max_len: int) -> Sequences:
-    """Next-item training pairs of every timeline: windows of up to ``max_len`` inputs, each
-    target the item after its input, cut from the end of the timeline backwards so every
-    interaction after a user's first is a target once."""
+    """Next-item training pairs of every timeline, as in the paper: one sequence per user, the
+    latest ``max_len`` + 1 interactions, each target the item after its input."""
     inputs, targets = [], []
     for items in timelines(histories):
-        for end in range(len(items), 1, -max_len):
-            window = items[max(0, end - max_len - 1):end] + 1
-            pad = max_len - (len(window) - 1)
-            inputs.append(np.concatenate([np.zeros(pad, np.int64), window[:-1]]))
-            targets.append(np.concatenate([np.zeros(pad, np.int64), window[1:]]))
+        if len(items) < 2:
+            continue
+        window = items[-max_len - 1:] + 1
+        pad = max_len - (len(window) - 1)
+        inputs.append(np.concatenate([np.zeros(pad, np.int64), window[:-1]]))
+        targets.append(np.concatenate([np.zeros(pad, np.int64), window[1:]]))
     if not inputs:
         return Sequences(torch.zeros(0, max_len, dtype=torch.long), torch.zeros(0, max_len, dtype=torch.long))
     return Sequences(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)))
@@ -105,9 +107,12 @@ class SASRecNetwork(nn.Module):
         nn.init.normal_(self.positions.weight, std=0.02)
 
     def forward(self, sequences: torch.Tensor) -> torch.Tensor:
-        """(batch x length x dim) hidden states of left-padded ``sequences`` (batch x length)."""
+        """(batch x length x dim) hidden states of left-padded ``sequences`` (batch x length, at
+        most ``max_len``: the last ``length`` positions, so the latest item is always at the last
+        one and a batch of short sequences costs no more than their length)."""
         batch, length = sequences.shape
-        positions = torch.arange(length, device=sequences.device)
+        positions = torch.arange(self.positions.num_embeddings - length, self.positions.num_embeddings,
+                                 device=sequences.device)
         hidden = self.items(sequences) * self.items.embedding_dim ** 0.5 + self.positions(positions)
         hidden = self.dropout(hidden * (sequences > 0).unsqueeze(-1))
         # causal, and no padded key; a padded query sees itself only (its output is never used),
@@ -151,6 +156,9 @@ class SASRec(Recommender):
         self.network = SASRecNetwork(histories.num_items, SASREC_DIM, SASREC_BLOCKS, SASREC_HEADS, SASREC_MAX_LEN,
                                      SASREC_DROPOUT).to(self.device)
         data = training_sequences(histories, SASREC_MAX_LEN)
+        # batches of sequences of similar length (shuffled batch by batch), each cut to its longest
+        lengths = (data.inputs > 0).sum(1)
+        batches = torch.argsort(lengths, stable=True).split(SASREC_BATCH)
         optimizer = torch.optim.Adam(self.network.parameters(), lr=SASREC_LR, betas=(0.9, 0.98))
         generator = torch.Generator().manual_seed(self.config.seed)
         best_epoch, best_score, best_state, trace, stale = epochs, -1.0, None, [], 0
@@ -158,11 +166,13 @@ class SASRec(Recommender):
             started = time.perf_counter()
             self.network.train()
             total = 0.0
-            for batch in torch.randperm(len(data.inputs), generator=generator).split(SASREC_BATCH):
-                inputs, targets = data.inputs[batch].to(self.device), data.targets[batch].to(self.device)
+            for order in torch.randperm(len(batches), generator=generator).tolist():
+                batch = batches[order]
+                length = int(lengths[batch].max())
+                inputs = data.inputs[batch, -length:].to(self.device)
+                targets = data.targets[batch, -length:].to(self.device)
                 present = targets > 0
-                hidden = self.network(inputs)[present]
-                loss = nn.functional.cross_entropy(self.network.logits(hidden), targets[present] - 1)
+                loss = self._loss(self.network(inputs)[present], targets[present] - 1, generator)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -185,6 +195,20 @@ class SASRec(Recommender):
         self.network.eval()
         return best_epoch, best_score, trace
 
+    def _loss(self, hidden: torch.Tensor, targets: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Cross-entropy of the next items ``targets`` after ``hidden``: over the whole catalogue,
+        or over the target and :data:`SASREC_NEGATIVES` items drawn uniformly for the batch (a
+        drawn item that is the target is left out of that row)."""
+        num_items = self.network.items.num_embeddings - 1
+        if not SASREC_NEGATIVES or SASREC_NEGATIVES >= num_items:
+            return nn.functional.cross_entropy(self.network.logits(hidden), targets)
+        drawn = torch.randint(num_items, (SASREC_NEGATIVES,), generator=generator).to(hidden.device)
+        table = self.network.items.weight[1:]
+        positive = (hidden * table[targets]).sum(-1, keepdim=True)
+        negative = (hidden @ table[drawn].T).masked_fill(drawn[None, :] == targets[:, None], -torch.inf)
+        logits = torch.cat([positive, negative], 1)
+        return nn.functional.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long, device=hidden.device))
+
     def fit(self, data: FitData) -> "SASRec":
         train = histories_from_columns(data.columns)
         if data.validate is None:
@@ -203,7 +227,8 @@ class SASRec(Recommender):
         sequences = latest_sequences(histories, SASREC_MAX_LEN)
         scores = torch.zeros(len(histories), histories.num_items)
         for start in range(0, len(histories), batch_size):
-            block = sequences[start:start + batch_size].to(self.device)
+            block = sequences[start:start + batch_size]
+            block = block[:, -max(int((block > 0).sum(1).max()), 1):].to(self.device)
             has = (block > 0).any(1)
             if has.any():
                 hidden = self.network(block[has])[:, -1]
