@@ -103,7 +103,7 @@ def markdown(report: dict) -> str:
         for method, values in summary.items():
             cells = [f"{values[f'{s}:ndcg@20']['mean']:.4f} ± {values[f'{s}:ndcg@20']['std']:.4f} / "
                      f"{values[f'{s}:recall@20']['mean']:.4f} ± {values[f'{s}:recall@20']['std']:.4f}"
-                     for s in SEGMENTS]
+                     if values[f"{s}:users"]["mean"] else "— (no such user)" for s in SEGMENTS]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import torch
 from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
-from kgrec.engine.evaluation.evaluate import fit_data, run_evaluation
+from kgrec.engine.evaluation.evaluate import fit_data, format_table, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
@@ -210,6 +210,11 @@ def test_a_registered_model_appears_in_the_evaluation_table(columns, monkeypatch
     assert set(results) == {"tiny", "popularity"}
     assert results["tiny"]["ndcg@20"] < results["popularity"]["ndcg@20"]
     assert "diversity@20" in results["tiny"] and "novelty@20" in results["tiny"]
+    assert results["tiny"]["cold_items:users"] > 0
+    assert results["tiny"]["cold_items:ndcg@20"] != results["popularity"]["cold_items:ndcg@20"]
+    table = format_table(results, (20,)).splitlines()
+    assert any(line.startswith("tiny") and line.count(" / ") == 2 for line in table[table.index(
+        "segments, NDCG@20 / Recall@20:"):])
 
 
 # -- the fast paths of fitting give what the direct computations give ------------------------

@@ -99,7 +99,7 @@ def format_table(results: dict[str, dict], ks: Sequence[int] = (10, 20)) -> str:
     lines += ["", f"segments, NDCG@{k} / Recall@{k}:",
               f"{'method':<13}" + "".join(f"{head:>{width}}" for head in heads)]
     for method, metrics in results.items():
-        cells = [f"{metrics.get(f'{name}:ndcg@{k}', np.nan):.4f} / {metrics.get(f'{name}:recall@{k}', np.nan):.4f}"
-                 for name in SEGMENTS]
+        cells = [f"{metrics[f'{name}:ndcg@{k}']:.4f} / {metrics[f'{name}:recall@{k}']:.4f}"
+                 if metrics.get(f"{name}:users") else "-" for name in SEGMENTS]
         lines.append(f"{method:<13}" + "".join(f"{cell:>{width}}" for cell in cells))
     return "\n".join(lines)
