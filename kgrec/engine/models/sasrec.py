@@ -130,17 +130,21 @@ class SASRecNetwork(nn.Module):
 
 
 class SASRec(Recommender):
-    r"""SASRec trained with a full softmax: at every position of a training sequence, cross-entropy
-    of the next item over the whole catalogue (:class:`SASRecNetwork` for the network). Adam,
-    :data:`SASREC_LR`, batches of :data:`SASREC_BATCH` sequences.
+    r"""SASRec trained with a softmax over the catalogue: at every position of a training
+    sequence, cross-entropy of the next item against :data:`SASREC_NEGATIVES` items drawn
+    uniformly per batch (the whole catalogue when it is no larger; a full softmax over ml-latest-small's
+    9,742 items cost several times more per epoch); :class:`SASRecNetwork` for the network. Adam,
+    :data:`SASREC_LR`, batches of :data:`SASREC_BATCH` sequences of similar length.
 
-    Fitting trains on the train interactions (every user's timeline cut into windows of
-    :data:`SASREC_MAX_LEN`), validates NDCG@20 every :data:`SASREC_EVAL_EVERY` epochs, stops after
-    :data:`SASREC_PATIENCE` validations without improvement or at :data:`SASREC_MAX_EPOCHS`, then
-    (as every other model refits on train + validation) trains a fresh network from the same seed
-    on ``data.refit`` for the best epoch count. A user is scored from their history alone, its
-    latest :data:`SASREC_MAX_LEN` interactions in timeline order, so a user the training graph
-    never had is scored like any other. Reads ``seed`` and ``device`` of the config.
+    Fitting trains on the train interactions (one sequence per user, the latest
+    :data:`SASREC_MAX_LEN` + 1, as in the paper), validates NDCG@20 every
+    :data:`SASREC_EVAL_EVERY` epochs, stops after :data:`SASREC_PATIENCE` validations without
+    improvement or at :data:`SASREC_MAX_EPOCHS`, keeps the best weights, then (as every other
+    model refits on train + validation) trains a fresh network from the same seed on
+    ``data.refit`` for the best epoch count. A user is scored from their history alone, its
+    latest :data:`SASREC_MAX_LEN` interactions in timeline order (the stored order when the log
+    has no timestamps), so a user the training graph never had is scored like any other. Reads
+    ``seed`` and ``device`` of the config.
     """
 
     name = "sasrec"
@@ -181,7 +185,8 @@ class SASRec(Recommender):
                 continue
             self.network.eval()
             score = validate()
-            trace.append({"epoch": epoch, "loss": total, "val_ndcg@20": score, "seconds": time.perf_counter() - started})
+            trace.append({"epoch": epoch, "loss": total, "val_ndcg@20": score,
+                          "seconds": time.perf_counter() - started})
             log.info("sasrec epoch %d  loss %.2f  val NDCG@20 %.4f", epoch, total, score)
             if score > best_score:
                 best_epoch, best_score, stale = epoch, score, 0
