@@ -89,7 +89,8 @@ def markdown(report: dict) -> str:
         for method, values in summary.items():
             cells = [f"{values[m]['mean']:.4f} ± {values[m]['std']:.4f}" if m != "seconds"
                      else f"{values[m]['mean']:.1f}" for m in METRICS]
-            seeds = f" (seeds {', '.join(map(str, values['seeds']))})" if "seeds" in values else ""
+            seeds = (f" (seed{'s' * (len(values['seeds']) > 1)} {', '.join(map(str, values['seeds']))})"
+                     if "seeds" in values else "")
             lines.append(f"| {method}{seeds} | " + " | ".join(cells) + " |")
         lines.append("")
         first = next(iter(summary.values()))
