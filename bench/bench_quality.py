@@ -25,6 +25,10 @@ from pathlib import Path
 import numpy as np
 
 METRICS = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "diversity@20", "novelty@20", "seconds")
+#: the segments of kgrec.engine.evaluation.metrics.segments: cold items, short and long histories
+SEGMENTS = ("cold_items", "short_history", "long_history")
+SEGMENT_METRICS = tuple(f"{segment}:{measure}" for segment in SEGMENTS
+                        for measure in ("ndcg@20", "recall@20", "users", "interactions"))
 
 
 def _datasets(args: argparse.Namespace):
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> dict:
             logging.info("%s, seed %d: %.0f s", name, seed, time.perf_counter() - started)
         summary = {}
         for method in methods:
-            values = {metric: [run[method][metric] for run in runs] for metric in METRICS}
+            values = {metric: [run[method][metric] for run in runs] for metric in METRICS + SEGMENT_METRICS}
             summary[method] = {metric: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v}
                                for metric, v in values.items()}
             summary[method]["params"] = [run[method]["params"] for run in runs]
@@ -76,7 +80,8 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def markdown(report: dict) -> str:
-    """One table per dataset: mean ± standard deviation over the seeds."""
+    """Per dataset, one table of the measures and one of the segments: mean ± standard deviation
+    over the seeds."""
     lines = [f"# Ranking quality (seeds {', '.join(map(str, report['seeds']))}; mean ± std)", ""]
     for name, summary in report["datasets"].items():
         lines += [f"## {name}", "", "| method | " + " | ".join(METRICS) + " |",
@@ -84,9 +89,41 @@ def markdown(report: dict) -> str:
         for method, values in summary.items():
             cells = [f"{values[m]['mean']:.4f} ± {values[m]['std']:.4f}" if m != "seconds"
                      else f"{values[m]['mean']:.1f}" for m in METRICS]
+            seeds = (f" (seed{'s' * (len(values['seeds']) > 1)} {', '.join(map(str, values['seeds']))})"
+                     if "seeds" in values else "")
+            lines.append(f"| {method}{seeds} | " + " | ".join(cells) + " |")
+        lines.append("")
+        first = next(iter(summary.values()))
+        if SEGMENT_METRICS[0] not in first:
+            continue
+        heads = [f"{segment} NDCG@20 / Recall@20 ({first[f'{segment}:users']['mean']:.0f} users, "
+                 f"{first[f'{segment}:interactions']['mean']:.0f} test interactions)" for segment in SEGMENTS]
+        lines += ["Segments (`kgrec.engine.evaluation.metrics.segments`): cold items have ≤ 5 interactions in "
+                  "train + validation, short histories ≤ 20, long histories ≥ 200.", "",
+                  "| method | " + " | ".join(heads) + " |", "|---" * (len(SEGMENTS) + 1) + "|"]
+        for method, values in summary.items():
+            cells = [f"{values[f'{s}:ndcg@20']['mean']:.4f} ± {values[f'{s}:ndcg@20']['std']:.4f} / "
+                     f"{values[f'{s}:recall@20']['mean']:.4f} ± {values[f'{s}:recall@20']['std']:.4f}"
+                     if values[f"{s}:users"]["mean"] else "— (no such user)" for s in SEGMENTS]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def merge(paths: list[Path]) -> dict:
+    """One report from reports that ran different methods (e.g. in parallel, or a slow model on
+    fewer seeds): their methods side by side, per dataset, in the order given. A method run on
+    other seeds than the first report's keeps its own, as ``seeds`` in its summary."""
+    reports = [json.loads(path.read_text()) for path in paths]
+    merged: dict = {"seeds": reports[0]["seeds"], "methods": [], "datasets": {}}
+    for report in reports:
+        merged["methods"] += [m for m in report["methods"] if m not in merged["methods"]]
+        for name, summary in report["datasets"].items():
+            for method, values in summary.items():
+                if report["seeds"] != merged["seeds"]:
+                    values = {**values, "seeds": report["seeds"]}
+                merged["datasets"].setdefault(name, {})[method] = values
+    return merged
 
 
 def main() -> None:
@@ -101,8 +138,16 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=None, help="models (default: kgrec eval's)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default %(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="write JSON here and Markdown beside it")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                        help="instead of running: merge these reports (same seeds, other methods) into --out")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.merge:
+        report = merge(args.merge)
+        if args.out:
+            args.out.write_text(json.dumps(report, indent=2) + "\n")
+            args.out.with_suffix(".md").write_text(markdown(report))
+        return
     if not (args.sample or args.movielens or args.interactions):
         parser.error("give --sample, --movielens or --interactions (real data is not in the repository: "
                      "see the README's quality section for where to get ml-latest-small)")

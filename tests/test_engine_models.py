@@ -12,7 +12,7 @@ import torch
 from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
-from kgrec.engine.evaluation.evaluate import fit_data, run_evaluation
+from kgrec.engine.evaluation.evaluate import fit_data, format_table, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
@@ -41,8 +41,8 @@ def implicit(columns: GraphColumns) -> GraphColumns:
     return GraphColumns(columns.node_ids, columns.edges, {})
 
 
-@pytest.mark.parametrize("name,options", [("attention", {"dim": 16, "steps": 20}), ("ease", {}), ("item_knn", {}),
-                                          ("popularity", {}), ("lightgcn", {"epochs": 2, "dim": 16})])
+@pytest.mark.parametrize("name,options", [("attention", {"dim": 16, "steps": 20}), ("ease", {}), ("ease_recency", {}),
+                                          ("item_knn", {}), ("popularity", {}), ("lightgcn", {"epochs": 2, "dim": 16})])
 def test_every_model_fits_and_scores_histories(columns, name, options):
     model = create(name, TrainConfig(seed=0), options).fit(fit_data(columns, temporal_split(columns)))
     histories = histories_from_columns(columns, users=np.array([0, 5, 9]))
@@ -211,6 +211,11 @@ def test_a_registered_model_appears_in_the_evaluation_table(columns, monkeypatch
     assert set(results) == {"tiny", "popularity"}
     assert results["tiny"]["ndcg@20"] < results["popularity"]["ndcg@20"]
     assert "diversity@20" in results["tiny"] and "novelty@20" in results["tiny"]
+    assert results["tiny"]["cold_items:users"] > 0
+    assert results["tiny"]["cold_items:ndcg@20"] != results["popularity"]["cold_items:ndcg@20"]
+    table = format_table(results, (20,)).splitlines()
+    assert any(line.startswith("tiny") and line.count(" / ") == 2 for line in table[table.index(
+        "segments, NDCG@20 / Recall@20:"):])
 
 
 # -- the fast paths of fitting give what the direct computations give ------------------------
@@ -301,3 +306,137 @@ def test_fitting_shows_its_progress_on_a_terminal_only_when_asked(columns, monke
         assert "attention: choosing lambda and knowledge share:" in shown
     else:
         assert shown == ""
+
+
+# -- the time-aware baselines and LightGCN: fitted on train, chosen on validation, refitted -------
+
+
+class RecordingFit:
+    """A FitData on ``columns``' temporal split whose validation callback records, per call, the
+    score and what the model was then (via ``look``)."""
+
+    def __init__(self, columns: GraphColumns, look=lambda model: None):
+        self.split = temporal_split(columns)
+        real = fit_data(columns, self.split)
+        self.calls: list[tuple[float, object]] = []
+
+        def validate(model):
+            score = real.validate(model)
+            self.calls.append((score, look(model)))
+            return score
+
+        self.data = FitData(real.columns, validate=validate, refit=real.refit)
+
+    def interactions(self, which: str) -> int:
+        return int(getattr(self.split, which).sum())
+
+
+def test_ease_recency_chooses_on_validation_then_refits_on_train_and_validation(columns):
+    from kgrec.engine.models.ease_recency import EASERecencyConfig
+
+    grid = EASERecencyConfig().grid
+    record = RecordingFit(columns, look=lambda model: ((model.lambda_reg, model.tau, model.floor),
+                                                       model.weights.clone()))
+    model = create("ease_recency", TrainConfig()).fit(record.data)
+    assert [option for _, (option, _) in record.calls] == list(grid)
+    best_score, (best, _) = max(record.calls, key=lambda call: call[0])
+    assert (model.params["lambda"], model.params["tau"], model.params["floor"]) == best
+    # validated with B fitted on train alone, scored with B refitted on train + validation
+    train = interaction_matrix(record.data.columns)
+    for _, ((lambda_reg, _, _), weights) in record.calls[::len(grid) // 6]:
+        assert torch.allclose(weights, ease_weights(train, lambda_reg), atol=1e-5)
+    refit = interaction_matrix(record.data.refit)
+    assert refit.nnz == record.interactions("train") + record.interactions("val") > train.nnz
+    assert torch.allclose(model.weights, ease_weights(refit, model.params["lambda"]), atol=1e-5)
+
+
+def test_ease_recency_weighs_the_latest_interactions_and_its_contributions_sum_to_its_scores(columns):
+    model = create("ease_recency", TrainConfig()).fit(fit_data(columns, temporal_split(columns)))
+    histories = histories_from_columns(columns)
+    batch = histories.select(np.array([3, 60, 170]))
+    scores = model.score(batch).numpy()
+    targets = np.argsort(-scores, axis=1)[:, :15]
+    parts = model.contributions(batch, targets)
+    assert parts.shape == (len(batch.items), 15)
+    sums = np.zeros((3, 15))
+    np.add.at(sums, batch.row_of(), parts)
+    assert np.allclose(sums, np.take_along_axis(scores, targets, 1), rtol=1e-4, atol=1e-6)
+    # the same items, their timeline reversed: other weights, other scores
+    reversed_ = batch.select(np.array([0]))
+    reversed_.recency = reversed_.recency.max() - reversed_.recency
+    assert not np.allclose(model.score(reversed_).numpy()[0], scores[0])
+
+
+def test_sasrec_early_stops_on_validation_refits_and_scores_any_history(columns, monkeypatch):
+    from kgrec.engine.data.histories import history_of
+    from kgrec.engine.models import sasrec
+
+    trained = []
+    train_once = sasrec.SASRec._train
+
+    def spy(self, histories, epochs, validate=None):
+        trained.append((len(histories.items), epochs))
+        return train_once(self, histories, epochs, validate)
+
+    monkeypatch.setattr(sasrec.SASRec, "_train", spy)
+    record = RecordingFit(columns)
+    model = create("sasrec", TrainConfig(seed=0), {"max_epochs": 300}).fit(record.data)
+    scores = [score for score, _ in record.calls]
+    best = int(np.argmax(scores))
+    assert model.params["best_epoch"] == (best + 1) * model.options.eval_every
+    assert model.params["val_ndcg@20"] == scores[best]
+    # stopped after the patience ran out, far before the cap
+    assert len(scores) == best + 1 + model.options.patience
+    assert model.params["epochs_run"] < 300
+    # trained on train, then refitted on train + validation for the best epoch count
+    assert trained == [(record.interactions("train"), 300),
+                       (record.interactions("train") + record.interactions("val"), model.params["best_epoch"])]
+    # a user is their history: an unknown user with user 5's timeline scores as user 5
+    histories = histories_from_columns(record.data.refit)
+    known = histories.select(np.array([5]))
+    order = np.argsort(-known.recency)  # oldest first, with increasing timestamps
+    stranger = history_of(known.items[order], np.arange(len(order), dtype=np.float64), known.rating[order],
+                          known.num_items)
+    assert stranger.users[0] == -1
+    assert torch.allclose(model.score(stranger), model.score(known), atol=1e-5)
+    assert torch.isfinite(model.score(stranger)).all() and model.score(stranger).std() > 0
+    # the order matters: the same items in another order score otherwise
+    shuffled = history_of(known.items[order][::-1].copy(), np.arange(len(order), dtype=np.float64),
+                          known.rating[order], known.num_items)
+    assert not torch.allclose(model.score(shuffled), model.score(known), atol=1e-3)
+    # nobody: zero everywhere
+    assert (model.score(history_of(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), known.num_items)) == 0).all()
+
+
+def test_sasrec_trains_on_an_implicit_log_with_sampled_negatives(columns):
+    plain = implicit(columns)
+    model = create("sasrec", TrainConfig(seed=0), {"max_epochs": 3, "negatives": 20}).fit(
+        fit_data(plain, temporal_split(plain)))
+    assert model.params["best_epoch"] == 3
+    assert torch.isfinite(model.score(histories_from_columns(plain, users=np.array([1, 2])))).all()
+
+
+def test_lightgcn_is_refitted_on_train_and_validation_for_the_chosen_epochs(columns, monkeypatch):
+    from kgrec.engine.models import lightgcn
+
+    tasks = []
+    build = lightgcn.LightGCNTask.__init__
+
+    def spy(self, graph, options, config):
+        build(self, graph, options, config)
+        tasks.append((self, len(graph.edges[INTERACTION_KEY][0])))
+
+    monkeypatch.setattr(lightgcn.LightGCNTask, "__init__", spy)
+    record = RecordingFit(columns)
+    model = create("lightgcn", TrainConfig(seed=0), {"epochs": 4, "dim": 16}).fit(record.data)
+    assert len(record.calls) == 4  # one validation per epoch of the first fit, none in the refit
+    assert [n for _, n in tasks] == [record.interactions("train"),
+                                     record.interactions("train") + record.interactions("val")]
+    assert model.params["refit_epochs"] == model.params["best_epoch"] >= 1
+    # the vectors scored are the refitted ones: their propagation ran over the validation edges
+    users, items = tasks[-1][0].embeddings()
+    assert torch.equal(model.users, users) and torch.equal(model.items, items)
+    edges = set(zip(*(tasks[-1][0].edge_index.numpy())))
+    num_users = tasks[-1][0].num_users
+    val_users, val_items = record.split.users[record.split.val], record.split.items[record.split.val]
+    assert all((u, i + num_users) in edges for u, i in zip(val_users, val_items))

@@ -9,7 +9,8 @@ import torch
 
 from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular, flatten
 from kgrec.engine.data.split import temporal_split
-from kgrec.engine.evaluation.metrics import evaluate
+from kgrec.engine.evaluation import metrics
+from kgrec.engine.evaluation.metrics import evaluate, held_out_users, segments, top_k_lists
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
 from kgrec.engine.models.item_knn import cosine_neighbours
@@ -66,6 +67,40 @@ def test_metrics_on_hand_made_example():
     assert m["hit_rate@2"] == pytest.approx(0.5)
     assert m["ndcg@2"] == pytest.approx((1 / (1 + 1 / np.log2(3))) / 2)
     assert m["coverage@1"] == pytest.approx(2 / 5)  # items 1 and 4 shown
+
+
+def test_a_segment_is_measured_on_its_own_interactions_over_the_same_ranking(monkeypatch):
+    monkeypatch.setattr(metrics, "COLD_ITEM_MAX", 1)
+    monkeypatch.setattr(metrics, "SHORT_HISTORY_MAX", 2)
+    monkeypatch.setattr(metrics, "LONG_HISTORY_MIN", 3)
+    # known: item counts 0:2 1:2 2:1 3:0 4:0 5:2, so items 2, 3, 4 are cold; user 0 has a long
+    # history (3), users 1 and 2 short ones (2)
+    known = sp.csr_matrix(np.array([[1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 1]], np.float32))
+    held = sp.csr_matrix(np.array([[0, 0, 0, 1, 0, 1], [0, 0, 0, 1, 1, 0], [1, 0, 0, 0, 0, 0]], np.float32))
+    scores = np.array([[0, 0, 0, 1, 2, 3], [0, 9, 8, 7, 6, 0], [9, 0, 8, 7, 6, 0]], np.float32)
+    users = held_out_users(held)
+    lists = top_k_lists(lambda batch: scores[batch], known, users, 3)
+    assert lists.tolist() == [[5, 4, 3], [1, 2, 3], [0, 2, 3]]
+    m = segments(lists, users, held, known, k=3)
+    ideal2 = 1 + 1 / np.log2(3)
+    # cold items: user 0 finds its one cold item (3) at rank 3, not its warm one (5) at rank 1;
+    # user 1 finds one of two at rank 3; user 2 has no cold held-out item and is left out
+    assert m["cold_items:users"] == 2 and m["cold_items:interactions"] == 3
+    assert m["cold_items:ndcg@3"] == pytest.approx((0.5 + 0.5 / ideal2) / 2)
+    assert m["cold_items:recall@3"] == pytest.approx((1 + 0.5) / 2)
+    overall = evaluate(lambda batch: scores[batch], known, held, ks=(3,))
+    assert overall["ndcg@3"] != pytest.approx(m["cold_items:ndcg@3"])
+    # short histories: users 1 and 2, all their held-out items
+    assert m["short_history:users"] == 2 and m["short_history:interactions"] == 3
+    assert m["short_history:ndcg@3"] == pytest.approx((0.5 / ideal2 + 1) / 2)
+    assert m["short_history:recall@3"] == pytest.approx((0.5 + 1) / 2)
+    # long history: user 0 alone
+    assert m["long_history:users"] == 1
+    assert m["long_history:ndcg@3"] == pytest.approx((1 + 0.5) / ideal2)
+    assert m["long_history:recall@3"] == pytest.approx(1.0)
+    monkeypatch.setattr(metrics, "LONG_HISTORY_MIN", 4)
+    empty = segments(lists, users, held, known, k=3)
+    assert empty["long_history:users"] == 0 and np.isnan(empty["long_history:ndcg@3"])
 
 
 def test_ease_and_item_knn_sanity():

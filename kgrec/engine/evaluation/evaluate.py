@@ -5,7 +5,8 @@ Protocol (the same for every method): the per-user temporal split of
 hyper-parameters or stop early (:class:`~kgrec.engine.models.base.FitData`); closed-form models
 then refit on train + validation. All are then asked to rank every item the user has not
 interacted with in train + validation, against the test interactions, with train + validation
-as the users' histories. Nothing ever fits on test.
+as the users' histories. Nothing ever fits on test. The same lists also give the measures per
+segment (cold items, short and long histories: :func:`~kgrec.engine.evaluation.metrics.segments`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.data.split import Split, temporal_split
-from kgrec.engine.evaluation.metrics import (accuracy, evaluate, held_out_users, history_users, list_quality,
-                                             top_k_lists)
+from kgrec.engine.evaluation.metrics import (SEGMENTS, accuracy, evaluate, held_out_users, history_users,
+                                             list_quality, segments, top_k_lists)
 from kgrec.engine.models import EVALUATED
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.training.config import TrainConfig
@@ -72,6 +73,7 @@ def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int]
         users = np.union1d(tested, with_history)
         lists = top_k_lists(lambda batch: model.score(histories.select(batch)), known, users, max(ks))
         metrics = accuracy(lists[np.isin(users, tested)], tested, test, ks)
+        metrics.update(segments(lists[np.isin(users, tested)], tested, test, known, k=segment_k(ks)))
         metrics.update(list_quality(lists[np.isin(users, with_history)], known, columns, k=max(ks)))
         metrics["params"] = model.params
         metrics["fit_seconds"] = round(fitted, 2)
@@ -82,11 +84,30 @@ def run_evaluation(columns: GraphColumns, config: TrainConfig, ks: Sequence[int]
     return results
 
 
+def segment_k(ks: Sequence[int]) -> int:
+    """The cut-off the segments are measured at: 20 when evaluated, else the largest."""
+    return 20 if 20 in ks else max(ks)
+
+
 def format_table(results: dict[str, dict], ks: Sequence[int] = (10, 20)) -> str:
-    """A plain-text table of the metrics (one row per method)."""
+    """A plain-text table of the metrics (one row per method), then one of the segments (NDCG /
+    Recall at :func:`segment_k`, with each segment's size) when the results have them."""
     columns = [f"{name}@{k}" for k in ks for name in ("recall", "ndcg", "hit_rate", "coverage")]
-    lines = [f"{'method':<12}" + "".join(f"{c:>13}" for c in columns) + f"{'seconds':>9}"]
+    lines = [f"{'method':<13}" + "".join(f"{c:>13}" for c in columns) + f"{'seconds':>9}"]
     for method, metrics in results.items():
-        lines.append(f"{method:<12}" + "".join(f"{metrics.get(c, np.nan):>13.4f}" for c in columns)
+        lines.append(f"{method:<13}" + "".join(f"{metrics.get(c, np.nan):>13.4f}" for c in columns)
                      + f"{metrics.get('seconds', np.nan):>9.1f}")
+    k = segment_k(ks)
+    if not any(f"{SEGMENTS[0]}:ndcg@{k}" in metrics for metrics in results.values()):
+        return "\n".join(lines)
+    first = next(metrics for metrics in results.values() if f"{SEGMENTS[0]}:ndcg@{k}" in metrics)
+    heads = [f"{name} ({first[f'{name}:users']:.0f} users, {first[f'{name}:interactions']:.0f} held out)"
+             for name in SEGMENTS]
+    width = max(len(head) for head in heads) + 2
+    lines += ["", f"segments, NDCG@{k} / Recall@{k}:",
+              f"{'method':<13}" + "".join(f"{head:>{width}}" for head in heads)]
+    for method, metrics in results.items():
+        cells = [f"{metrics[f'{name}:ndcg@{k}']:.4f} / {metrics[f'{name}:recall@{k}']:.4f}"
+                 if metrics.get(f"{name}:users") else "-" for name in SEGMENTS]
+        lines.append(f"{method:<13}" + "".join(f"{cell:>{width}}" for cell in cells))
     return "\n".join(lines)

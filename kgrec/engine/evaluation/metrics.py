@@ -6,6 +6,9 @@ negatives); known items are excluded from the ranking. Recall divides hits by th
 held-out items, NDCG uses binary relevance with the ideal DCG of min(K, held-out) hits, coverage
 is the share of the catalogue that appears in at least one user's top-K.
 
+**Segments** (:func:`segments`) repeat NDCG@K and Recall@K on part of the test, with the same
+lists: cold items, users with a short history, users with a long one.
+
 The measures read top-K lists (:func:`top_k_lists`), so one scoring of the users serves all of
 them: scoring is what costs.
 """
@@ -20,6 +23,15 @@ import torch
 
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.graph_schema import CATEGORY, IN_CATEGORY, ITEM
+
+#: an item with at most this many known interactions is cold (:func:`segments`)
+COLD_ITEM_MAX = 5
+#: a user with at most this many known interactions has a short history (:func:`segments`)
+SHORT_HISTORY_MAX = 20
+#: a user with at least this many known interactions has a long history (:func:`segments`)
+LONG_HISTORY_MIN = 200
+#: the segments of :func:`segments`, in the order tables show them
+SEGMENTS = ("cold_items", "short_history", "long_history")
 
 #: scores(user indices) -> (len(users), num_items) array or tensor, higher is better
 ScoreFn = Callable[[np.ndarray], "np.ndarray | torch.Tensor"]
@@ -123,3 +135,40 @@ def list_quality(lists: np.ndarray, known: sp.csr_matrix, columns: GraphColumns,
             diversity.append((distance.sum() - np.trace(distance)) / pairs if pairs else 0.0)
     return {f"diversity@{k}": float(np.mean(diversity)) if diversity else 0.0,
             f"novelty@{k}": float(np.concatenate(novelty).mean()) if novelty else 0.0}
+
+
+def segments(lists: np.ndarray, users: np.ndarray, held_out: sp.csr_matrix, known: sp.csr_matrix,
+             k: int = 20) -> dict[str, float]:
+    """NDCG@``k`` and Recall@``k`` on three parts of the test, from the same top-K ``lists`` of
+    :func:`held_out_users`' ``users`` (the ranking over every unknown item is unchanged).
+
+    "Known" interactions are ``known``'s: the ones the scored models were fitted on and score
+    from (train + validation in :func:`~kgrec.engine.evaluation.evaluate.run_evaluation`).
+
+    - ``cold_items``: the held-out interactions whose item has at most :data:`COLD_ITEM_MAX`
+      known interactions (any user). Only those count as relevant: a user's Recall is the share
+      of their cold held-out items in the top-K, NDCG uses the ideal DCG of min(K, their cold
+      held-out items); every other item in a list is a miss. Averaged over the users with at
+      least one cold held-out item.
+    - ``short_history``: the users with at most :data:`SHORT_HISTORY_MAX` known interactions,
+      all their held-out interactions (the usual per-user measures, averaged over these users).
+    - ``long_history``: the users with at least :data:`LONG_HISTORY_MIN` known interactions.
+
+    Per segment: ``<segment>:ndcg@k``, ``<segment>:recall@k`` (NaN for an empty segment),
+    ``<segment>:users`` and ``<segment>:interactions`` (held-out interactions counted).
+    """
+    known_items = np.asarray((known > 0).sum(0)).ravel()
+    history = np.diff(known.indptr)[users]
+    cold = sp.csr_matrix(held_out.multiply((known_items <= COLD_ITEM_MAX)[None, :].astype(np.float32)))
+    cold.eliminate_zeros()
+    parts = {"cold_items": (np.diff(cold.indptr)[users] > 0, cold),
+             "short_history": (history <= SHORT_HISTORY_MAX, held_out),
+             "long_history": (history >= LONG_HISTORY_MIN, held_out)}
+    result: dict[str, float] = {}
+    for name, (chosen, relevant) in parts.items():
+        measured = accuracy(lists[chosen][:, :k], users[chosen], relevant, (k,)) if chosen.any() else {}
+        result[f"{name}:ndcg@{k}"] = measured.get(f"ndcg@{k}", float("nan"))
+        result[f"{name}:recall@{k}"] = measured.get(f"recall@{k}", float("nan"))
+        result[f"{name}:users"] = float(chosen.sum())
+        result[f"{name}:interactions"] = float((relevant[users[chosen]] > 0).sum())
+    return result

@@ -14,9 +14,12 @@ MODELS: dict[str, str | type] = {
     "kgat": "kgrec.engine.models.kgat:KGATRecommender",
     "lightgcn": "kgrec.engine.models.lightgcn:LightGCN",
     "ease": "kgrec.engine.models.ease:EASE",
+    "ease_recency": "kgrec.engine.models.ease_recency:EASERecency",
+    "sasrec": "kgrec.engine.models.sasrec:SASRec",
     "item_knn": "kgrec.engine.models.item_knn:ItemKNN",
     "popularity": "kgrec.engine.models.popularity:Popularity",
 }
 
-#: what ``kgrec eval`` compares by default: the published model and the four baselines
-EVALUATED = ("attention", "lightgcn", "ease", "item_knn", "popularity")
+#: what ``kgrec eval`` compares by default: the published model, the two time-aware baselines
+#: (recency-weighted EASE, SASRec) and the four time-blind ones
+EVALUATED = ("attention", "ease_recency", "sasrec", "lightgcn", "ease", "item_knn", "popularity")
