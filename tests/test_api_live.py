@@ -135,7 +135,7 @@ def test_concurrent_fold_ins_of_one_user_leave_one_list(trained, client):
     live = fold_in(frozen, state.history, k=10)
     with ThreadPoolExecutor(4) as pool:
         stored = list(pool.map(lambda _: library.store_live_recommendations(
-            driver, database, "u3", live, state.embedding_property), range(8)))
+            driver, database, "u3", live, state.embedding_property, timeout=60), range(8)))
     assert all(s is not None and [r.item_id for r in s] == live.items for s in stored)
     edges = _read(driver, database, "MATCH (:User {id: 'u3'})-[r:RECOMMENDED {model: $v}]->(i) "
                   "RETURN i.id AS item ORDER BY r.rank", v=version)
