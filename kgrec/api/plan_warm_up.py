@@ -3,7 +3,7 @@
 Why: a request gives Neo4j its time budget as the transaction timeout, and Neo4j stops
 *planning* a query too when that passes, without caching anything. On a freshly started server
 (a new JVM, after a restart as after a first start) planning the explanation query alone took
-2.9-4.5 s and the user-state query 1-2 s on this two-core machine under load, more than a 2 s
+2.9-9 s and the user-state query 1-2 s on this two-core machine (load 3-11), more than a 2 s
 budget: every request timed out, the plans were never cached, and the API answered 503 until the
 JVM happened to get fast enough. Planned here with no time limit, on a driver of this thread's own,
 the plans are cached before (or soon after) the first requests come.
@@ -13,7 +13,8 @@ of magnitude (see :func:`kgrec.cypher.library.plan`), so each query is planned f
 requests give it: ids of 2-10, 1 and 11-100 characters (most common first), lists of one item,
 of a page of items and of more. A restarted Neo4j has lost its plans: every request that Neo4j
 could not serve (unreachable, or over its budget) asks for another round, which costs little
-while the plans are still cached.
+while the plans are still cached; rounds are at least :data:`ROUND_INTERVAL_S` apart, so a
+server that is merely overloaded is not given more work by every request it fails.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: between attempts while Neo4j does not answer
 RETRY_S = 1.0
+#: between the end of a round and the start of the next
+ROUND_INTERVAL_S = 5.0
 #: ids of 2-10, 1 and 11-100 characters: the size classes Neo4j plans separately, commonest first
 _IDS = ("x" * 5, "x", "x" * 20)
 #: a list's items (20 = a live list's length), with an evidence item and a contribution each
@@ -75,7 +78,7 @@ class PlanWarmUp:
         self._wanted = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.rounds = 0  #: rounds completed, for tests and logs
+        self.rounds = 0  #: rounds completed (logged)
 
     def start(self) -> None:
         self._stopping.clear()
@@ -100,6 +103,7 @@ class PlanWarmUp:
             self._wanted.clear()
             try:
                 self._round()
+                self._stopping.wait(ROUND_INTERVAL_S)
             except NEO4J_UNAVAILABLE:
                 self._wanted.set()  # Neo4j is down or starting: the next round waits for it
                 self._stopping.wait(RETRY_S)
