@@ -108,7 +108,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if model is None or changed or args.retrain:
             with stage("Training the attention model and writing it back"):
                 train_and_publish(driver, database, config, progress=True)
-            with stage("Storing the best 3 explanations (one per evidence item) of every recommendation"):
+            with stage("Storing the explanations of every recommendation (3 evidence items, each through its largest channel)"):
                 print(f"    {library.store_explanations(driver, database, paths=3, progress=False):,} recommendations")
             model = library.active_model(driver, database)
         else:
@@ -118,12 +118,16 @@ def run_demo(args: argparse.Namespace) -> int:
             table = _eval_table(columns, config, layout.home / "demo")
 
         users = _sample_users(driver, database, model.version)
-        print("\n=== Recommendations with their best explanation ===")
+        print("\n=== Recommendations with their best explanation (the channel that carries its weight) ===")
         for user in users:
             print(f"\nUser {user}:")
             for rec in library.recommendations(driver, database, user, k=5, paths=1):
-                why = rec.explanations[0].sentence if rec.explanations else "(no path within 4 hops)"
-                print(f"  {rec.rank}. {rec.title}  [score {rec.score:.3f}]\n       {why}")
+                print(f"  {rec.rank}. {rec.title}  [score {rec.score:.3f}]")
+                for path in rec.explanations or []:
+                    share = f"  [{path.channel}: {path.share:.0%} of the score]" if path.share is not None else ""
+                    print(f"       {path.sentence}{share}")
+                if not rec.explanations:
+                    print("       (no path within 4 hops)")
     print(f"\n=== Offline evaluation (model {model.version}; NDCG/Recall/HitRate/coverage) ===\n{table}")
     print(_how_to_look(layout, users[0]))
     return 0

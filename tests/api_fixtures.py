@@ -1,4 +1,4 @@
-"""Fixtures for the API tests: a small graph with the DESIGN.md schema, and apps over it.
+"""Fixtures for the API tests: a small graph with the docs/design.md schema, and apps over it.
 
 The graph carries what the engine writes back (an active and a stale :Model, RECOMMENDED edges,
 attention, embeddings and the item vector index) with hand-set values, so the expected answers

@@ -128,6 +128,42 @@ def test_the_live_list_equals_the_frozen_models_offline_list_for_the_same_histor
     assert np.allclose([i["score"] for i in served["items"]], scores[0], atol=1e-5)
 
 
+def test_the_live_list_carries_the_write_backs_channel_attribution(trained, client):
+    """Folded in from the same history, a trained user's list, evidence and channel parts equal
+    what the write-back stored; written through, the explanation reads them the same way."""
+    driver, database, version, folder = trained
+    stored = _read(driver, database,
+                   "MATCH (:User {id: 'u5'})-[r:RECOMMENDED {model: $v}]->(i) RETURN i.id AS item, "
+                   "r.evidence AS evidence, r.evidence_collaborative AS collaborative, r.evidence_link_types AS types, "
+                   "r.evidence_link_entities AS entities, r.evidence_link_parts AS parts ORDER BY r.rank", v=version)
+    history = [r.data() for r in _read(driver, database, "MATCH (:User {id: 'u5'})-[r:INTERACTED]->(i) "
+                                       "RETURN i.id AS item_id, r.rating AS rating, r.ts AS ts")]
+    checkpoint = _read(driver, database, "MATCH (m:Model {active: true}) RETURN m.checkpoint AS c")[0]["c"]
+    live = fold_in(load_frozen(Path(checkpoint), models_root=folder), history, k=10)
+    assert live.items == [r["item"] for r in stored]
+    assert live.evidence == [r["evidence"] for r in stored]
+    assert any(t for r in stored for t in r["types"]), "the sample's recommendations share genres and tags"
+    for channels, row in zip(live.channels, stored):
+        assert channels["link_types"] == row["types"] and channels["link_entities"] == row["entities"]
+        assert np.allclose(channels["collaborative"], row["collaborative"], atol=1e-6)
+        assert np.allclose(channels["link_parts"], row["parts"], atol=1e-6)
+    state = library.recommendation_state(driver, database, "u5")
+    library.store_live_recommendations(driver, database, "u5", live, state.embedding_property)
+    body = client.get("/v1/users/u5/recommendations", params={"k": 3, "explain": "true", "paths": 1}).json()
+    for item, row in zip(body["items"], stored):
+        top = item["explanations"][0]
+        assert top["source"] == "model_contribution"
+        at = row["evidence"].index(top["nodes"][1]["id"])  # the first liked evidence with a path
+        slots = len(row["parts"]) // len(row["evidence"])
+        cut = slice(at * slots, (at + 1) * slots)
+        parts = {"collaborative": row["collaborative"][at]} | {
+            (t, e): p for t, e, p in zip(row["types"][cut], row["entities"][cut], row["parts"][cut]) if t}
+        channel = "collaborative" if top["shape"] == "co_interaction" else (
+            top["relationships"][1]["type"], top["nodes"][2]["id"])
+        assert top["weight"] == pytest.approx(parts[channel]) == pytest.approx(max(parts.values()))
+        assert top["share"] == pytest.approx(top["weight"] / item["score"])
+
+
 def test_concurrent_fold_ins_of_one_user_leave_one_list(trained, client):
     driver, database, version, _ = trained
     _rate(client, "u3", _popular(driver, database, 2))
@@ -205,7 +241,10 @@ def test_a_model_switch_never_mixes_versions(trained, client):
     _rate(client, "switcher", _popular(driver, database, 3))
     first = client.get("/v1/users/switcher/recommendations").json()
     assert first["model"] == old_version and first["live"] is True
-    computed_before_the_switch = LiveList(old_version, [first["items"][0]["item_id"]], [1.0], [[]], [[]], None, 3)
+    computed_before_the_switch = LiveList(old_version, [first["items"][0]["item_id"]], [1.0], evidence=[[]],
+                                          evidence_weights=[[]], channels=[{"collaborative": [], "link_types": [],
+                                                                            "link_entities": [], "link_parts": []}],
+                                          embedding=None, history=3)
 
     new_version, _ = train_and_publish(driver, database, TrainConfig(seed=2), top_k=10, progress=False,
                                        model_dir=folder)

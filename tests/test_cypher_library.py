@@ -41,9 +41,10 @@ def test_recommendations_read_only_the_active_model(movie_graph):
 def test_explanation_paths_are_real_start_at_user_end_at_item_and_are_ordered(movie_graph):
     driver, database = movie_graph
     paths = library.explanation_paths(driver, database, "u1", "dune", limit=10)
-    # One explanation per evidence item, a knowledge-graph path first: u2 also rated Alien and
-    # Dune, but the category chain is what u1 reads. Dune shares no category with u1's items.
-    assert [(p.evidence, p.shape) for p in paths] == [("alien", "category_hierarchy"), ("br", "category_hierarchy")]
+    # One explanation per evidence item. Without stored channel parts the collaborative channel
+    # comes first (it carries most of the published model's scores): u2 also rated Alien and
+    # Dune. Nobody rated both Blade Runner and Dune, which share no category: the category chain.
+    assert [(p.evidence, p.shape) for p in paths] == [("alien", "co_interaction"), ("br", "category_hierarchy")]
     for path in paths:
         assert path.nodes[0].id == "u1" and path.nodes[-1].id == "dune"
         assert len(path.relationships) <= 4
@@ -70,13 +71,16 @@ def test_limit_and_shared_entity_shape(movie_graph):
     paths = library.explanation_paths(driver, database, "u2", "br", limit=10)
     # u2 rated Alien 4, below their mean of 4.5: it comes after Dune and is not given as a reason.
     assert [(p.evidence, p.shape, p.disliked) for p in paths] == [
-        ("dune", "category_hierarchy", False), ("alien", "shared_entity", True)]
+        ("dune", "category_hierarchy", False), ("alien", "co_interaction", True)]
     assert [p.sentence for p in paths] == [
         "Because you rated *Dune* (5★), which is in *Space Opera*; *Space Opera* is a kind of *Sci-Fi*, "
         "and *Blade Runner* is in *Sci-Fi*.",
-        # Sci-Fi (attention 0.5 x 0.5) before Ridley Scott (0.6 x 0.4): one path for Alien.
-        "You rated *Alien*, which is also in *Sci-Fi*, like *Blade Runner*.",
+        "You rated *Alien*; 1 other person who rated *Alien* also rated *Blade Runner*.",
     ]
+    # Without a co-rater, the knowledge path: Sci-Fi (attention 0.5 x 0.5) before Ridley Scott (0.6 x 0.4).
+    driver.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->(:Item {id: 'alien'}) DELETE r", database_=database)
+    alien = library.explanation_paths(driver, database, "u2", "br", limit=10)[1]
+    assert alien.sentence == "You rated *Alien*, which is also in *Sci-Fi*, like *Blade Runner*."
 
 
 def test_recommendations_with_explanations_in_one_call(movie_graph):

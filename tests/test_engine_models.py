@@ -18,7 +18,7 @@ from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
 from kgrec.engine.models.item_graph_attention import LAMBDAS, STEPS
 from kgrec.engine.neo4j.output import EVIDENCE, ranked, strongest_evidence
-from kgrec.engine.neo4j.persist import load_model, save_model
+from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
 from kgrec.loaders.synthetic import generate_sample
 
@@ -84,8 +84,11 @@ def test_evidence_ranked_for_a_batch_is_each_rows_own_ranking(columns, attention
     batch = histories.select(rows)
     targets, _ = ranked(model, batch, 8)
     targets[1, 5:] = -1
-    items, weights = strongest_evidence(model, batch, targets)
-    assert items.shape == weights.shape == (4, 8, EVIDENCE)
+    evidence = strongest_evidence(model, batch, targets)
+    items, weights = evidence.items, evidence.weights
+    assert items.shape == weights.shape == evidence.interactions.shape == (4, 8, EVIDENCE)
+    present = evidence.interactions >= 0
+    assert (batch.items[evidence.interactions[present]] == items[present]).all()
     for b, row in enumerate(rows):
         one = histories.select(np.array([row]))
         parts = model.contributions(one, np.maximum(targets[b:b + 1], 0))
@@ -97,6 +100,39 @@ def test_evidence_ranked_for_a_batch_is_each_rows_own_ranking(columns, attention
             assert items[b, t, :len(order)].tolist() == one.items[order].tolist()
             assert (items[b, t, len(order):] == -1).all()
             assert np.allclose(weights[b, t, :len(order)], parts[order, t])
+
+
+@pytest.mark.parametrize("loaded", [False, True])
+def test_channels_split_each_contribution_exactly(columns, attention, loaded, tmp_path):
+    """Collaborative + knowledge = the contribution, the named links are the largest parts of the
+    knowledge term, each one the closed form of its (relation, entity) path; the same for the
+    model the API loads from its checkpoint (no dense messages, no graph)."""
+    model, _ = attention
+    if loaded:
+        model = load_frozen(save_model(tmp_path / "m.pt", model, columns, "v1"), models_root=tmp_path).model
+    batch = histories_from_columns(columns).select(np.array([2, 40, 150]))
+    targets, _ = ranked(model, batch, 10)
+    evidence = strongest_evidence(model, batch, targets)
+    channels, present = evidence.channels, evidence.items >= 0
+    assert np.allclose((channels.collaborative + channels.knowledge)[present], evidence.weights[present],
+                       rtol=1e-4, atol=1e-7)
+    links = channels.link_part
+    assert (links[..., 0] >= links[..., 1]).all() and (links.sum(-1) <= channels.knowledge + 1e-9).all()
+    assert (channels.link_relation[present][:, 0] >= 0).any(), "the sample's items share genres and tags"
+    # one link by hand: alpha x gamma_r / (sqrt(d_r(i)) d(e) sqrt(d_r(j)))
+    row, target, position = np.argwhere(present & (channels.link_relation[..., 0] >= 0))[0]
+    r, e = channels.link_relation[row, target, position, 0], channels.link_entity[row, target, position, 0]
+    items, entities, _, entity_degree, _ = model._links[r]
+    evidence_item, target_item = evidence.items[row, target, position], targets[row, target]
+    alpha = model._alpha(batch, model.theta).numpy()[evidence.interactions[row, target, position]]
+    gamma = float(model.theta[5 + r].exp())
+    degree = np.bincount(items, minlength=len(columns.node_ids["Item"]))
+    expected = alpha * gamma / (np.sqrt(degree[evidence_item]) * entity_degree[e] * np.sqrt(degree[target_item]))
+    assert np.isclose(channels.link_part[row, target, position, 0], expected, rtol=1e-4)
+    relation = model.relations[r]
+    ends = columns.edges[relation]
+    assert ((ends[0] == target_item) & (ends[1] == e)).any() and ((ends[0] == evidence_item) & (ends[1] == e)).any()
+    assert channels.entity_ids[r][e] == columns.node_ids[relation[2]][e]
 
 
 def test_attention_is_a_distribution_per_user_and_per_item(columns, attention):

@@ -1,4 +1,4 @@
-"""``kgrec train`` end to end on the real server: what DESIGN.md promises is in the graph after a
+"""``kgrec train`` end to end on the real server: what docs/design.md promises is in the graph after a
 training run, the operational commands read it, and the saved model reproduces it.
 
 One small sample is loaded and trained once (a few epochs, through the same API as the CLI);

@@ -54,12 +54,39 @@ def test_published_evidence_ranks_the_explanations(trained):
     assert report.contribution_gap is not None
     _assert_readable(report, 20)
     assert report.chosen["mean_score_drop"] > report.random["mean_score_drop"] > 0, report.table()
+    # Each top explanation is the path of its evidence's largest channel (recomputed from the
+    # frozen model, not read from the edge), and a knowledge path is shown only where it is.
+    assert report.largest_channel_shown == 1.0, report.table()
+    assert 0 < report.channel_fidelity <= 1, report.table()
+
+
+def test_items_without_interactions_are_recommended_and_explained_through_their_links(trained):
+    """An item nobody interacted with has no collaborative part at all: its score is its
+    knowledge links', so its explanation is a knowledge-graph path naming the entity whose link
+    carries the largest part, with that part as its weight."""
+    driver, database, scorer = trained
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {active: true}) MATCH (u:User)-[r:RECOMMENDED]->(i:Item) "
+        "WHERE r.model = m.version AND NOT EXISTS { (i)<-[:INTERACTED]-() } "
+        "RETURN u.id AS user, i.id AS item, r.score AS score ORDER BY u.id, r.rank LIMIT 5", database_=database)
+    assert records, "the sample has items without interactions in some user's top-10"
+    for record in records:
+        paths = library.explanation_paths(driver, database, record["user"], record["item"], limit=1)
+        top = paths[0]
+        assert (top.shape, top.channel, top.source) == ("shared_entity", "knowledge", "model_contribution")
+        parts = scorer.channel_parts(record["user"], top.evidence, record["item"])
+        assert parts["collaborative"] == pytest.approx(0.0, abs=1e-9)
+        link = (top.relationships[1].type, top.nodes[2].id)
+        assert top.weight == pytest.approx(parts[link], rel=1e-4)
+        assert parts[link] == max(parts.values())
+        assert top.share == pytest.approx(top.weight / record["score"])
 
 
 def test_first_order_explanations_without_stored_evidence(trained):
     driver, database, scorer = trained
-    driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations",
-                         database_=database)
+    driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations, "
+                         "r.evidence_collaborative, r.evidence_link_types, r.evidence_link_entities, "
+                         "r.evidence_link_parts", database_=database)
     report = evaluate(driver, database, scorer, sample_users(driver, database, 20, seed=1), k=10)
     print(report.table())
     assert report.sources == {"first_order_estimate": report.explained}
@@ -81,7 +108,10 @@ def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over
     driver.execute_query(
         "MATCH (m:Model {active: true}) UNWIND $rows AS row "
         "MATCH (:User {id: row.user})-[rec:RECOMMENDED]->(:Item {id: row.item}) WHERE rec.model = m.version "
-        "SET rec.evidence = row.evidence, rec.evidence_weights = row.weights", rows=rows, database_=database)
+        "SET rec.evidence = row.evidence, rec.evidence_weights = row.weights "
+        # leave-one-out drops have no channel split: the stored one belongs to other evidence
+        "REMOVE rec.evidence_collaborative, rec.evidence_link_types, rec.evidence_link_entities, "
+        "rec.evidence_link_parts, rec.explanations", rows=rows, database_=database)
 
     report = evaluate(driver, database, scorer, users, k=10)
     print(report.table())
@@ -92,8 +122,8 @@ def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over
     # leave-one-out drops is an interaction the user disliked; its sentence then says what happened.
     _assert_readable(report, 40, disliked_at_most=0.03)
     assert report.distinct_evidence_per_user > 1
-    # The goal is 2x; the attention model measured 2.03-2.25x here, the item-graph model 12.6x.
-    assert report.chosen["mean_score_drop"] >= 1.8 * report.random["mean_score_drop"], report.table()
+    # The goal is 2x (measured 12.6x here).
+    assert report.chosen["mean_score_drop"] >= 2 * report.random["mean_score_drop"], report.table()
     assert report.chosen["pn_at_k"] > report.random["pn_at_k"], report.table()
     assert report.chosen["ps_at_k"] >= report.random["ps_at_k"], report.table()
 
@@ -115,7 +145,8 @@ def test_stored_explanations_come_from_the_trained_model(trained):
         database_=database)
     recs = library.recommendations(driver, database, records[0]["id"], k=5, paths=2)
     for rec in recs:
-        assert len({p.evidence for p in rec.explanations}) == len(rec.explanations)
+        assert len({(p.evidence, p.channel) for p in rec.explanations}) == len(rec.explanations)
+        assert len({p.evidence for p in rec.explanations}) <= 2
         for path in rec.explanations:
             assert path.nodes[0].id == records[0]["id"] and path.nodes[-1].id == rec.item_id
             assert path.relationships[0].attention is not None  # the trained model's attention

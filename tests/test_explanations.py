@@ -1,13 +1,16 @@
 """Explanations a person can trust, on a hand-made graph against the real server: evidence in the
-model's own order and weights, one explanation per evidence item, knowledge-graph paths first,
-no disliked interaction given as a reason, every sentence naming its path's nodes, and other users
-anonymised over HTTP.
+model's own order, each shown through the channel that carries its weight, one explanation per
+evidence item, no disliked interaction given as a reason, every sentence naming its path's nodes,
+and other users anonymised over HTTP.
 
 Ann rated Alien 5, Brazil 4, Casino 4 and Heat 1 (mean 3.5, so Heat is disliked). The active
 model recommends Dune to her with stored evidence Heat 0.9, Brazil 0.5, Alien 0.3, Casino -0.2
-(what the write-back stores: item ids strongest first, their exact contributions). Bob, Cat and
-Dan rated Heat and Dune; Bob and Cat rated Brazil, Bob rated Alien; Brazil and Dune share the tag
-*dystopia*; Casino and Dune are both dramas. Eve's interactions carry no rating (implicit log).
+(what the write-back stores: item ids strongest first, their exact contributions), split into
+channels: Heat all collaborative; Brazil 0.15 collaborative and 0.35 through the tag *dystopia*;
+Alien 0.297 collaborative and 0.003 through *Drama*; Casino -0.3 collaborative and 0.1 through
+*Drama*. Bob, Cat and Dan rated Heat and Dune; Bob and Cat rated Brazil, Bob rated Alien; Brazil
+and Dune share the tag *dystopia*; Alien, Casino and Dune are dramas. Eve's interactions carry no
+rating (implicit log).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ CREATE (alien:Item {id: 'alien', title: 'Alien', embedding: [1.0, 0.0, 0.0, 0.0]
        (dune:Item {id: 'dune', title: 'Dune', embedding: [0.6, 0.6, 0.2, 0.0]})
 CREATE (dystopia:Tag {id: 'dystopia', name: 'dystopia'}), (drama:Category {id: 'drama', name: 'Drama'})
 CREATE (brazil)-[:HAS_TAG]->(dystopia), (dune)-[:HAS_TAG]->(dystopia),
-       (casino)-[:IN_CATEGORY]->(drama), (dune)-[:IN_CATEGORY]->(drama)
+       (casino)-[:IN_CATEGORY]->(drama), (dune)-[:IN_CATEGORY]->(drama), (alien)-[:IN_CATEGORY]->(drama)
 CREATE (ann)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.2}]->(alien),
        (ann)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.2}]->(brazil),
        (ann)-[:INTERACTED {weight: 4.0, rating: 4.0, attention: 0.2}]->(casino),
@@ -49,7 +52,11 @@ CREATE (ann)-[:INTERACTED {weight: 5.0, rating: 5.0, attention: 0.2}]->(alien),
 CREATE (:Model {version: 'v1', active: true, embedding_property: 'embedding', attention_property: 'attention',
                 item_index: 'item_embedding', user_index: 'user_embedding'})
 CREATE (ann)-[:RECOMMENDED {model: 'v1', rank: 1, score: 1.5, evidence: ['heat', 'brazil', 'alien', 'casino'],
-                            evidence_weights: [0.9, 0.5, 0.3, -0.2]}]->(dune),
+                            evidence_weights: [0.9, 0.5, 0.3, -0.2],
+                            evidence_collaborative: [0.9, 0.15, 0.297, -0.3],
+                            evidence_link_types: ['', '', 'HAS_TAG', '', 'IN_CATEGORY', '', 'IN_CATEGORY', ''],
+                            evidence_link_entities: ['', '', 'dystopia', '', 'drama', '', 'drama', ''],
+                            evidence_link_parts: [0.0, 0.0, 0.35, 0.0, 0.003, 0.0, 0.1, 0.0]}]->(dune),
        (eve)-[:RECOMMENDED {model: 'v1', rank: 1, score: 0.7}]->(dune)
 """
 
@@ -83,33 +90,46 @@ def _assert_true_to_its_path(driver, database, path) -> None:
         assert f"({path.relationships[0].rating:g}★)" in path.sentence
 
 
-def test_stored_evidence_orders_and_weighs_the_explanations(graph):
+def test_stored_evidence_orders_the_explanations_and_each_weighs_its_channel(graph):
     driver, database = graph
     paths = library.explanation_paths(driver, database, "ann", "dune", limit=10)
     # Casino's contribution is negative: no reason, although a Drama path exists. Heat weighs most
-    # but Ann disliked it: it comes after every liked piece of evidence.
-    assert [(p.evidence, p.weight, p.source) for p in paths] == [
-        ("brazil", 0.5, "model_contribution"), ("alien", 0.3, "model_contribution"),
-        ("heat", 0.9, "model_contribution")]
-    assert [p.disliked for p in paths] == [False, False, True]
+    # but Ann disliked it: it comes after every liked piece of evidence. Brazil's tag carries 0.35
+    # of its 0.5, and its collaborative 0.15 is over a quarter of it: a second, weaker path.
+    assert [(p.evidence, p.channel, p.weight, p.contribution, p.source) for p in paths] == [
+        ("brazil", "knowledge", 0.35, 0.5, "model_contribution"),
+        ("brazil", "collaborative", 0.15, 0.5, "model_contribution"),
+        ("alien", "collaborative", 0.297, 0.3, "model_contribution"),
+        ("heat", "collaborative", 0.9, 0.9, "model_contribution")]
+    assert [round(p.share, 4) for p in paths] == [round(w / 1.5, 4) for w in (0.35, 0.15, 0.297, 0.9)]
+    assert [p.disliked for p in paths] == [False, False, False, True]
     assert [p.evidence for p in library.explanation_paths(driver, database, "ann", "dune", limit=2)] == [
-        "brazil", "alien"]
+        "brazil", "brazil", "alien"]
 
 
-def test_one_merged_explanation_per_evidence_and_knowledge_graph_first(graph):
+def test_the_shown_path_is_the_channel_that_carries_the_weight(graph):
     driver, database = graph
     paths = library.explanation_paths(driver, database, "ann", "dune", limit=10)
-    # Brazil reaches Dune through Bob, Cat and the tag: one explanation, the tag's.
-    assert [(p.shape, p.others) for p in paths] == [("shared_entity", None), ("co_interaction", 1),
-                                                    ("co_interaction", 3)]
+    # Alien and Dune are both dramas, but the genre carries 1% of Alien's contribution: the
+    # reason shown is the people who rated both, and no genre path is shown for it at all.
+    assert [(p.shape, p.others) for p in paths] == [("shared_entity", None), ("co_interaction", 2),
+                                                    ("co_interaction", 1), ("co_interaction", 3)]
     assert [p.sentence for p in paths] == [
         "Because you rated *Brazil* (4★), which is also tagged *dystopia*, like *Dune*.",
+        "Because you rated *Brazil* (4★), and 2 other people who rated *Brazil* also rated *Dune*.",
         "Because you rated *Alien* (5★), and 1 other person who rated *Alien* also rated *Dune*.",
         "You rated *Heat*; 3 other people who rated *Heat* also rated *Dune*.",
     ]
     assert len({p.sentence for p in paths}) == len(paths)
     for path in paths:
         _assert_true_to_its_path(driver, database, path)
+    # Where the genre carries the larger part, the genre path is shown.
+    driver.execute_query("MATCH (:User {id: 'ann'})-[r:RECOMMENDED]->() "
+                         "SET r.evidence_collaborative = [0.9, 0.15, 0.1, -0.3], "
+                         "r.evidence_link_parts = [0.0, 0.0, 0.35, 0.0, 0.2, 0.0, 0.1, 0.0]", database_=database)
+    alien = [p for p in library.explanation_paths(driver, database, "ann", "dune", limit=10) if p.evidence == "alien"]
+    assert [(p.shape, p.nodes[2].id, p.weight) for p in alien] == [("shared_entity", "drama", 0.2),
+                                                                   ("co_interaction", "bob", 0.1)]
 
 
 def test_disliked_evidence_is_never_phrased_as_a_liking(graph):
@@ -154,8 +174,8 @@ def test_browser_form_draws_one_path_per_evidence(graph):
     driver, database = graph
     records, _, _ = driver.execute_query(cypher.load("explain"), user_id="ann", item_ids=[], k=5, paths=3,
                                          draw=True, database_=database)
-    assert [r["path"].nodes[1]["id"] for r in records] == ["brazil", "alien", "heat"]
-    assert [r["others"] for r in records] == [None, 1, 3]
+    assert [r["path"].nodes[1]["id"] for r in records] == ["brazil", "brazil", "alien", "heat"]
+    assert [r["others"] for r in records] == [None, 2, 1, 3]
 
 
 def test_stored_explanations_keep_the_new_fields(graph):
@@ -187,7 +207,7 @@ def test_http_shows_other_users_only_as_a_count(graph, make_client, stored):  # 
     response = client.get("/v1/users/ann/recommendations", params={"explain": "true", "paths": 3})
     assert response.status_code == 200, response.text
     paths = response.json()["items"][0]["explanations"]
-    assert [p["others"] for p in paths] == [None, 1, 3]
+    assert [p["others"] for p in paths] == [None, 2, 1, 3]
     _assert_no_other_user(paths, response.text)
     response = client.get("/v1/users/ann/recommendations/dune/explanation", params={"paths": 5})
     paths = response.json()["paths"]

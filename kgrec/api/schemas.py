@@ -66,6 +66,9 @@ class PublicExplanationPath(BaseModel):
     nodes: list[PublicPathNode]
     relationships: list[PublicPathRelationship]
     weight: float = ExplanationPath.model_fields["weight"]
+    channel: Literal["collaborative", "knowledge"] = ExplanationPath.model_fields["channel"]
+    contribution: float | None = ExplanationPath.model_fields["contribution"]
+    share: float | None = ExplanationPath.model_fields["share"]
     support: float = ExplanationPath.model_fields["support"]
     shape: str = ExplanationPath.model_fields["shape"]
     source: Literal["model_contribution", "first_order_estimate"] = ExplanationPath.model_fields["source"]
@@ -106,7 +109,8 @@ class PublicRecommendation(BaseModel):
     rank: int
     model: str | None = Recommendation.model_fields["model"]
     explanations: list[PublicExplanationPath] | None = Field(
-        None, description="why, best first: one path per piece of the model's evidence (null unless asked for)")
+        None, description="why, best first: per piece of the model's evidence, the path of the channel that "
+                    "carries its weight, and a second one when it carries a quarter of it (null unless asked for)")
 
     @classmethod
     def from_recommendation(cls, rec: Recommendation) -> PublicRecommendation:

@@ -49,24 +49,30 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _weight_label(path: dict) -> str:
-    """The weight and what it is: the model's stored contribution or the first-order estimate."""
-    kind = "contribution" if path.get("source") == "model_contribution" else "estimate"
-    return f"{path['weight']:.4f} {kind}"
+    """The weight and what it is: the exact part of the score the path's channel carries (and its
+    share of the score), or the first-order estimate."""
+    if path.get("source") != "model_contribution":
+        return f"{path['weight']:.4f} estimate"
+    share = f", {path['share']:.0%} of the score" if path.get("share") is not None else ""
+    return f"{path['weight']:.4f} {path.get('channel', 'collaborative')}{share}"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "explain", help="explain recommendations as paths in the graph",
-        description="Show why the active model recommends items: one graph path per piece of evidence (an "
-                    "item the user interacted with), ranked by its contribution to the score as the model "
-                    "stored it on the RECOMMENDED edge, else by a first-order estimate; for a user's top-K "
-                    "recommendations, or for one user-item pair. Shows other users on co-interaction paths "
-                    "(the database owner's view; the HTTP API shows only their count).")
+        description="Show why the active model recommends items: per piece of evidence (an item the user "
+                    "interacted with, ranked by its contribution to the score as the model stored it on the "
+                    "RECOMMENDED edge, else by a first-order estimate), the graph path of the channel that "
+                    "carries its weight (people who interacted with both items, or a shared genre / creator / "
+                    "tag), labelled with that channel's exact part and its share of the score; for a user's "
+                    "top-K recommendations, or for one user-item pair. Shows other users on co-interaction "
+                    "paths (the database owner's view; the HTTP API shows only their count).")
     parser.add_argument("--user", help="user id")
     parser.add_argument("--item", help="explain this item (also when it is not in the user's top-K)")
     parser.add_argument("--k", type=int, default=5, help="recommendations to explain (default %(default)s)")
     parser.add_argument("--paths", type=int, default=3,
-                        help="explanations per item, one per evidence item (default %(default)s)")
+                        help="evidence items explained per item (default %(default)s); an evidence item whose "
+                             "second channel carries a quarter of its weight gets a second path")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--store", action="store_true",
                         help="compute the best --paths paths of every recommendation of the active model and "

@@ -1,45 +1,57 @@
-// explain — explanation paths from a user to items: one per piece of the model's evidence.
+// explain — explanation paths from a user to items: for each piece of the model's evidence, the
+// path of the channel that carries its weight.
 //
-// Returns one row per evidence item (best first, at most $paths per target item): the target
-// item (with its recommendation rank, if recommended), the path as a Neo4j path (drawn by Neo4j
-// Browser when $draw is true), the same path as plain maps, its shape, weight, support, where
-// the weight comes from, whether the user disliked the evidence, and for co-interaction paths
-// how many other users make it.
+// Returns one row per path (best evidence first, at most $paths evidence items per target item):
+// the target item (with its recommendation rank, if recommended), the path as a Neo4j path (drawn
+// by Neo4j Browser when $draw is true), the same path as plain maps, its shape, its channel, its
+// weight and share of the score, the evidence's whole contribution, whether the user disliked the
+// evidence, and for co-interaction paths how many other users make it.
 //
 // Parameters:
 //   $user_id   string        the user
 //   $item_ids  list<string>  items to explain; [] means "the user's current top-$k recommendations"
 //   $k         integer       how many recommendations to explain when $item_ids is []
-//   $paths     integer       explanations per item = distinct evidence items (best first)
+//   $paths     integer       evidence items explained per item (best first)
 //   $draw      boolean       return the Neo4j path column (for Browser); false saves transfer
 //
 // Evidence = the user's interacted items that push the target's score up. Two sources:
 //   model_contribution    the active model's RECOMMENDED edge for (user, item) carries
 //                         rec.evidence (item ids, strongest first) and rec.evidence_weights (each
 //                         one's exact contribution to the score = how much the score drops when
-//                         that interaction is removed). Only those items are searched, in that
-//                         order, and each path's weight is the stored contribution; items whose
-//                         contribution is not positive are no reason and are skipped.
+//                         that interaction is removed). Items whose contribution is not positive
+//                         are no reason and are skipped.
 //   first_order_estimate  anything else (item not recommended, or edges written by an older
 //                         model): weight = attention(u->i) * (e_i . e_r), a first-order estimate
 //                         of the same drop; the 10 + $paths items that weigh most are searched.
+//
+// Channels. An evidence item's contribution splits exactly into a collaborative part (through
+// the item-item weights: what people who interacted with the evidence did) and one part per
+// knowledge link the evidence shares with the target (genre, creator, tag). The edge stores them
+// per evidence item: rec.evidence_collaborative, and its strongest links flattened to a fixed
+// number of slots each (rec.evidence_link_types, rec.evidence_link_entities, rec.evidence_link_parts;
+// '' in an empty slot). The path shown for an evidence item is the one of its largest channel:
+//   collaborative  co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
+//                                  one user v is drawn; `others` counts every other user who
+//                                  interacted with both i and r
+//   knowledge      shared_entity   (u)-[:INTERACTED]->(i)-[x]-(e)-[x']-(r), e the link's entity
+// with `weight` = that channel's exact part and `share` = part / the item's score. The next
+// channel is shown too, as a second, weaker path, when it carries at least a quarter of the
+// evidence's contribution. A channel with no path in the graph (a collaborative part without
+// co-raters) is passed over for the next. Without stored parts (first_order_estimate, older
+// models) the co-interaction path comes first (the collaborative part carries most of the
+// published model's scores), else the best knowledge-graph path, including
+//   category_hierarchy  (u)-[:INTERACTED]->(i)-[:IN_CATEGORY]->(c)-[:SUBCATEGORY_OF]-(d)<-[:IN_CATEGORY]-(r)
 // Attention and embeddings are read from the properties the active :Model names, so a query
 // never mixes two model versions.
 //
-// Per evidence item one path is kept (so no explanation repeats another), a knowledge-graph
-// path before a co-interaction one. Shapes (at most 4 hops, never through RECOMMENDED):
-//   shared_entity       (u)-[:INTERACTED]->(i)-[x]->(e)<-[y]-(r)          same category / creator / tag
-//   category_hierarchy  (u)-[:INTERACTED]->(i)-[:IN_CATEGORY]->(c)-[:SUBCATEGORY_OF]-(d)<-[:IN_CATEGORY]-(r)
-//   co_interaction      (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
-//                       one user v is drawn; `others` counts every other user who interacted
-//                       with both i and r.
 // Among a user's interactions, a disliked one (rating below the user's mean rating, or <= 2)
 // is marked `disliked` and comes after every liked (or unrated) one that explains the item.
-// Paths through the same item are ordered by support = the product of the connecting edges'
+// Paths of one channel are ordered by support = the product of the connecting edges'
 // attention (missing attention counts as 1).
 //
-// Cost stays bounded: at most 10 + $paths evidence items per target, every shape reaches the
-// target only through checks between bound nodes.
+// Cost stays bounded: at most $paths + 2 evidence items per target are searched, each through
+// at most three channels, and every shape reaches the target only through checks between bound
+// nodes.
 //
 // In Neo4j Browser:
 //   :param user_id => 'u1'
@@ -66,18 +78,28 @@ CALL (u, m) {
   WHERE rec.model = m.version
   RETURN r, rec
 }
-// Read through properties(): on graphs whose model stores no evidence the property key does not
-// exist, and `rec.evidence` would make Neo4j warn about it on every call.
-WITH u, m, seen, mean_rating, r, rec, coalesce(properties(rec).evidence, []) AS evidence,
-     coalesce(properties(rec).evidence_weights, []) AS contributions
-CALL (u, r, evidence, contributions, seen, m) {
-  WITH u, r, evidence, contributions
+// Read through properties(): on graphs whose model stores no evidence the property keys do not
+// exist, and `rec.evidence` would make Neo4j warn about them on every call.
+WITH u, m, seen, mean_rating, r, rec, coalesce(properties(rec), {}) AS stored
+WITH u, m, seen, mean_rating, r, rec, coalesce(stored.evidence, []) AS evidence,
+     coalesce(stored.evidence_weights, []) AS contributions, coalesce(stored.evidence_collaborative, []) AS collaborative,
+     coalesce(stored.evidence_link_types, []) AS link_types, coalesce(stored.evidence_link_entities, []) AS link_entities,
+     coalesce(stored.evidence_link_parts, []) AS link_parts
+CALL (u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts, seen, m) {
+  WITH u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts
   WHERE size(evidence) > 0
+  WITH u, r, evidence, contributions, collaborative, link_types, link_entities, link_parts,
+       size(link_parts) / size(evidence) AS slots
   UNWIND range(0, size(evidence) - 1) AS position
-  WITH u, r, position, evidence[position] AS evidence_id, toFloat(contributions[position]) AS weight
+  WITH u, r, position, evidence[position] AS evidence_id, toFloat(contributions[position]) AS weight,
+       CASE WHEN size(collaborative) > position
+         THEN [{channel: 'collaborative', part: toFloat(collaborative[position])}] +
+              [s IN range(position * slots, position * slots + slots - 1) WHERE link_types[s] <> '' |
+                {channel: 'knowledge', type: link_types[s], entity: link_entities[s], part: toFloat(link_parts[s])}]
+         ELSE [] END AS channels
   WHERE weight > 0 AND evidence_id <> r.id
   MATCH (u)-[a:INTERACTED]->(i:Item {id: evidence_id})
-  RETURN a, i, weight, position, 'model_contribution' AS source
+  RETURN a, i, weight, position, channels, 'model_contribution' AS source
   UNION
   WITH r, evidence, seen, m
   WHERE size(evidence) = 0
@@ -92,54 +114,83 @@ CALL (u, r, evidence, contributions, seen, m) {
   WITH collect({a: a, i: i, weight: weight}) AS ranked
   UNWIND range(0, size(ranked) - 1) AS position
   RETURN ranked[position].a AS a, ranked[position].i AS i, ranked[position].weight AS weight, position,
-         'first_order_estimate' AS source
+         [] AS channels, 'first_order_estimate' AS source
 }
-WITH u, r, rec, m, a, i, weight, position, source,
+WITH u, r, rec, m, a, i, weight, position, channels, source,
      a.rating IS NOT NULL AND (a.rating < mean_rating OR a.rating <= 2) AS disliked
-// The best knowledge-graph path through this evidence, if there is one.
-OPTIONAL CALL (u, r, a, i, m) {
-  CALL (u, r, a, i) {
-    MATCH p = (u)-[a]->(i)-[x]->(e)<-[y]-(r)
-    WHERE NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND NOT type(y) IN ['INTERACTED', 'RECOMMENDED']
-    RETURN p, 'shared_entity' AS shape
-    UNION
-    MATCH p = (u)-[a]->(i)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF]-(:Category)<-[:IN_CATEGORY]-(r)
-    RETURN p, 'category_hierarchy' AS shape
-  }
-  WITH p, shape, reduce(w = 1.0, x IN relationships(p)[1..] | w * coalesce(x[m.attention_property], 1.0)) AS support
-  RETURN p AS kg_path, shape AS kg_shape, support AS kg_support
-  ORDER BY length(p), support DESC, [n IN nodes(p) | n.id]
-  LIMIT 1
-}
-// Otherwise: the other users who interacted with both, counted; one of them is drawn.
-OPTIONAL CALL (u, r, a, i, m, kg_path) {
-  WITH u, r, a, i, m
-  WHERE kg_path IS NULL
-  MATCH (i)<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(r)
-  WHERE v <> u
-  WITH u, a, i, r, m, c, v, b,
-       coalesce(c[m.attention_property], 1.0) * coalesce(b[m.attention_property], 1.0) AS support
-  ORDER BY support DESC, v.id
-  WITH u, a, i, r, collect({c: c, v: v, b: b, support: support}) AS others
-  WITH u, a, i, r, size(others) AS others, others[0] AS drawn
-  WITH u, a, i, r, others, drawn.c AS c, drawn.v AS v, drawn.b AS b, drawn.support AS support
-  MATCH p = (u)-[a]->(i)<-[c]-(v)-[b]->(r)
-  RETURN p AS co_path, support AS co_support, others
-}
-WITH r, rec, m, weight, position, source, disliked,
-     coalesce(kg_path, co_path) AS p, coalesce(kg_shape, 'co_interaction') AS shape,
-     coalesce(kg_support, co_support) AS support, CASE WHEN kg_path IS NULL THEN others END AS others
-WHERE p IS NOT NULL
-WITH r, rec, m, p, shape, weight, support, source, disliked, others, position
 ORDER BY disliked, position
-WITH r, rec, m, collect({p: p, shape: shape, weight: weight, support: support, source: source,
-                         disliked: disliked, others: others, position: position})[..toInteger($paths)] AS found
-UNWIND found AS f
-WITH r, rec, m, f, f.p AS p
-RETURN r.id AS item_id, rec.rank AS rank, f.shape AS shape, f.weight AS weight, f.support AS support,
-       f.source AS source, f.disliked AS disliked, f.others AS others,
+// Only the evidence that can be shown is searched (two spare, for evidence without any path).
+WITH u, r, rec, m, collect({a: a, i: i, weight: weight, position: position, channels: channels, source: source,
+                            disliked: disliked})[..toInteger($paths) + 2] AS candidates
+UNWIND candidates AS candidate
+WITH u, r, rec, m, candidate.a AS a, candidate.i AS i, candidate.weight AS weight, candidate.position AS position,
+     candidate.source AS source, candidate.disliked AS disliked,
+     CASE WHEN size(candidate.channels) = 0
+       THEN [{channel: 'collaborative', priority: 1.0}, {channel: 'knowledge', priority: 0.0}]
+       ELSE candidate.channels END AS channels
+// Each channel's path, largest part first (without stored parts: collaborative, then knowledge).
+CALL (u, r, a, i, m, channels) {
+  UNWIND channels AS channel
+  CALL (u, r, a, i, m, channel) {
+    WITH u, r, a, i, m, channel
+    WHERE channel.channel = 'knowledge' AND channel.entity IS NOT NULL
+    MATCH p = (u)-[a]->(i)-[x]-(e)-[y]-(r)
+    WHERE type(x) = channel.type AND type(y) = channel.type AND e.id = channel.entity
+    WITH p, reduce(w = 1.0, z IN relationships(p)[1..] | w * coalesce(z[m.attention_property], 1.0)) AS support
+    RETURN p, 'shared_entity' AS shape, support, null AS others
+    ORDER BY support DESC
+    LIMIT 1
+    UNION
+    WITH u, r, a, i, m, channel
+    WHERE channel.channel = 'knowledge' AND channel.entity IS NULL
+    CALL (u, r, a, i) {
+      MATCH p = (u)-[a]->(i)-[x]-(e)-[y]-(r)
+      WHERE NOT type(x) IN ['INTERACTED', 'RECOMMENDED'] AND type(y) = type(x)
+      RETURN p, 'shared_entity' AS shape
+      UNION
+      MATCH p = (u)-[a]->(i)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF]-(:Category)<-[:IN_CATEGORY]-(r)
+      RETURN p, 'category_hierarchy' AS shape
+    }
+    WITH p, shape, reduce(w = 1.0, z IN relationships(p)[1..] | w * coalesce(z[m.attention_property], 1.0)) AS support
+    RETURN p, shape, support, null AS others
+    ORDER BY length(p), support DESC, [n IN nodes(p) | n.id]
+    LIMIT 1
+    UNION
+    WITH u, r, a, i, m, channel
+    WHERE channel.channel = 'collaborative'
+    MATCH (i)<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(r)
+    USING JOIN ON v
+    WHERE v <> u
+    WITH u, a, i, r, c, v, b, coalesce(c[m.attention_property], 1.0) * coalesce(b[m.attention_property], 1.0) AS support
+    ORDER BY support DESC, v.id
+    WITH u, a, i, r, collect({c: c, v: v, b: b, support: support}) AS others
+    WITH u, a, i, r, size(others) AS others, others[0] AS drawn
+    WITH u, a, i, r, others, drawn.c AS c, drawn.v AS v, drawn.b AS b, drawn.support AS support
+    MATCH p = (u)-[a]->(i)<-[c]-(v)-[b]->(r)
+    RETURN p, 'co_interaction' AS shape, support, others
+  }
+  WITH channel, p, shape, support, others
+  ORDER BY coalesce(channel.part, channel.priority) DESC
+  RETURN collect({p: p, shape: shape, support: support, others: others, channel: channel.channel,
+                  part: channel.part}) AS found
+}
+// The largest channel with a path; the next one too when it carries a quarter of the contribution.
+WITH r, rec, m, weight, position, source, disliked, found
+WHERE size(found) > 0
+WITH r, rec, m, position, source, disliked, weight AS contribution,
+     [found[0]] + [f IN found[1..2] WHERE f.part IS NOT NULL AND f.part >= 0.25 * weight] AS shown
+WITH r, rec, m, collect({shown: shown, contribution: contribution, source: source, disliked: disliked,
+                         position: position})[..toInteger($paths)] AS explained
+UNWIND explained AS e
+UNWIND range(0, size(e.shown) - 1) AS order
+WITH r, rec, m, e, order, e.shown[order] AS f, e.shown[order].p AS p
+WITH r, rec, m, e, order, f, p, CASE WHEN f.part IS NULL THEN e.contribution ELSE f.part END AS weight
+RETURN r.id AS item_id, rec.rank AS rank, f.shape AS shape, f.channel AS channel, weight,
+       e.contribution AS contribution,
+       CASE WHEN f.part IS NOT NULL AND rec.score > 0 THEN weight / rec.score END AS share,
+       f.support AS support, e.source AS source, e.disliked AS disliked, f.others AS others,
        CASE WHEN $draw THEN p END AS path,
        [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.title, n.name, n.id)}] AS nodes,
        [x IN relationships(p) | {type: type(x), start: startNode(x).id, end: endNode(x).id,
                                  attention: x[m.attention_property], rating: x.rating}] AS relationships
-ORDER BY rank, item_id, f.disliked, f.position
+ORDER BY rank, item_id, e.disliked, e.position, order

@@ -83,7 +83,8 @@ def _path_from_row(row: neo4j.Record) -> ExplanationPath:
         nodes=[PathNode(**n) for n in row["nodes"]],
         relationships=[PathRelationship(**r) for r in row["relationships"]],
         weight=row["weight"], support=row["support"], shape=row["shape"], source=row["source"],
-        disliked=row["disliked"], others=row["others"])
+        disliked=row["disliked"], others=row["others"], channel=row["channel"], contribution=row["contribution"],
+        share=row["share"])
     path.sentence = sentence(path)
     return path
 
@@ -110,8 +111,8 @@ def _explain(driver: neo4j.Driver, database: str, user_id: str, item_ids: Sequen
 
 def explanation_paths(driver: neo4j.Driver, database: str, user_id: str, item_id: str, limit: int = 5, *,
                       timeout: float | None = None) -> list[ExplanationPath]:
-    """Up to ``limit`` explanations of the item for the user, one per evidence item, best first
-    (may be empty)."""
+    """The explanations of the item for the user through up to ``limit`` evidence items, best
+    first (may be empty; an evidence item may come with a second, weaker channel)."""
     return _explain(driver, database, user_id, [item_id], 0, limit, timeout).get(item_id, (None, []))[1]
 
 
@@ -140,8 +141,10 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
         missing = []
         for rec, record in zip(recs, records):
             stored = json.loads(record["explanations"]) if record["explanations"] else None
-            if stored is not None and (len(stored["paths"]) >= paths or stored["complete"]):
-                rec.explanations = [ExplanationPath(**p) for p in stored["paths"][:paths]]
+            if stored is not None:
+                kept = _of_first_evidence([ExplanationPath(**p) for p in stored["paths"]], paths)
+            if stored is not None and (len({p.evidence for p in kept}) >= paths or stored["complete"]):
+                rec.explanations = kept
             else:
                 missing.append(rec)
         if missing:
@@ -149,6 +152,16 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
     return recs
+
+
+def _of_first_evidence(paths: list[ExplanationPath], evidence: int) -> list[ExplanationPath]:
+    """The paths of the first ``evidence`` distinct evidence items (an evidence item may be
+    shown through two channels)."""
+    first: list[str] = []
+    for path in paths:
+        if path.evidence not in first and len(first) < evidence:
+            first.append(path.evidence)
+    return [path for path in paths if path.evidence in first]
 
 
 def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, *,
@@ -168,7 +181,7 @@ def store_live_recommendations(driver: neo4j.Driver, database: str, user_id: str
     records, _, _ = driver.execute_query(
         neo4j.Query(cypher.load("store_live_recommendations"), timeout=timeout), database_=database,
         user_id=user_id, version=live.version, items=live.items, scores=live.scores, evidence=live.evidence,
-        weights=live.evidence_weights, embedding=live.embedding, property=property_, history=live.history)
+        weights=live.evidence_weights, channels=live.channels, embedding=live.embedding, property=property_, history=live.history)
     if not records:
         return None
     return [Recommendation(**row, model=live.version, live=True) for row in records[0]["stored"]]
@@ -194,7 +207,7 @@ def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3,
         for item in items:
             found = explained.get(item, (None, []))[1]
             rows.append({"user": user, "item": item, "explanations": json.dumps(
-                {"complete": len(found) < paths, "paths": [p.model_dump() for p in found]})})
+                {"complete": len({p.evidence for p in found}) < paths, "paths": [p.model_dump() for p in found]})})
         if len(rows) >= 2000:
             written += _store(driver, database, model.version, rows)
             rows = []

@@ -31,14 +31,24 @@ class ExplanationPath(BaseModel):
 
     nodes: list[PathNode]
     relationships: list[PathRelationship]
-    weight: float = Field(description="what the evidence does to the item's score. source model_contribution: "
-                                      "its exact contribution, the score drop when that interaction is "
-                                      "removed; source first_order_estimate: attention(user->item) x "
-                                      "(item . target) in the model's space, a first-order estimate of it")
+    weight: float = Field(description="what this path's channel adds to the item's score. source "
+                                      "model_contribution: the exact part of the evidence's contribution that "
+                                      "flows through the channel (co_interaction: the collaborative part; "
+                                      "shared_entity: the part through that entity); source "
+                                      "first_order_estimate: attention(user->item) x (item . target) in the "
+                                      "model's space, a first-order estimate of the whole contribution")
+    channel: Literal["collaborative", "knowledge"] = Field(
+        "collaborative", description="which part of the model's score the path stands for: the item-item "
+                                     "weights learned from people's interactions, or a knowledge-graph link")
+    contribution: float | None = Field(None, description="the evidence's whole contribution to the score (the "
+                                                         "score drop when the interaction is removed): the sum "
+                                                         "of its channels' parts")
+    share: float | None = Field(None, description="weight / the item's score: the share of the score this "
+                                                  "path's channel carries (model_contribution only)")
     support: float = Field(1.0, description="product of the connecting edges' attention; orders paths "
                                             "of equal weight")
     shape: str = Field(description="shared_entity, category_hierarchy (knowledge-graph paths) or "
-                                   "co_interaction: which sentence template applies")
+                                   "co_interaction (the collaborative channel): which sentence template applies")
     source: Literal["model_contribution", "first_order_estimate"] = Field(
         "first_order_estimate", description="where the weight comes from (see weight)")
     disliked: bool = Field(False, description="the user rated the evidence below their own mean rating (or "

@@ -14,6 +14,7 @@
 //   $scores     list<float>        their scores
 //   $evidence   list<list<string>> per item, the user's items that contribute most, strongest first
 //   $weights    list<list<float>>  their contributions
+//   $channels   list<map>          per item, how those contributions split (as writeback_recommended.cypher)
 //   $embedding  list<float> | null the user's embedding
 //   $property   string             the active model's embedding property
 //   $history    integer            the user's interaction count the list was computed from
@@ -37,7 +38,11 @@ CALL (u) {
   UNWIND range(0, size($items) - 1) AS k
   MATCH (i:Item {id: $items[k]})
   CREATE (u)-[rec:RECOMMENDED {model: $version, rank: k + 1, score: $scores[k], evidence: $evidence[k],
-                               evidence_weights: $weights[k], live: true}]->(i)
+                               evidence_weights: $weights[k], live: true,
+                               evidence_collaborative: $channels[k].collaborative,
+                               evidence_link_types: $channels[k].link_types,
+                               evidence_link_entities: $channels[k].link_entities,
+                               evidence_link_parts: $channels[k].link_parts}]->(i)
   WITH i, rec
   ORDER BY rec.rank
   RETURN collect({item_id: i.id, title: i.title, score: rec.score, rank: rec.rank}) AS stored

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.engine.data.histories import history_of
+from kgrec.engine.models.base import ChannelParts
 from kgrec.engine.neo4j.output import ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
@@ -37,6 +38,8 @@ class LiveList:
         evidence, evidence_weights: per item, the user's items that contribute most to its
             score, strongest first, and their contributions (empty lists when the model has no
             exact contributions).
+        channels: per item, how those contributions split into the model's channels (as the
+            write-back stores them: :meth:`~kgrec.engine.models.base.ChannelParts.properties`).
         embedding: the user's embedding in the model's space, or None.
         history: how many interactions the user had (known items or not): the list is current
             while the user's interaction count stays this.
@@ -47,6 +50,7 @@ class LiveList:
     scores: list[float]
     evidence: list[list[str]]
     evidence_weights: list[list[float]]
+    channels: list[dict[str, list]]
     embedding: list[float] | None
     history: int
 
@@ -68,12 +72,14 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     embeddings = frozen.model.embeddings(None, history) or {}
     ids = frozen.item_ids
     cited, cited_weights = [[] for _ in picks], [[] for _ in picks]
+    channels = [ChannelParts.properties(None, 0, 0, np.zeros(0, bool)) for _ in picks]
     if evidence is not None:
-        present = evidence[0][0] >= 0  # (picks x EVIDENCE), -1 past the last
-        cited = [ids[row[keep]].tolist() for row, keep in zip(evidence[0][0], present)]
-        cited_weights = [row[keep].astype(float).tolist() for row, keep in zip(evidence[1][0], present)]
+        present = evidence.items[0] >= 0  # (picks x EVIDENCE), -1 past the last
+        cited = [ids[row[keep]].tolist() for row, keep in zip(evidence.items[0], present)]
+        cited_weights = [row[keep].astype(float).tolist() for row, keep in zip(evidence.weights[0], present)]
+        channels = [ChannelParts.properties(evidence.channels, 0, t, keep) for t, keep in enumerate(present)]
     return LiveList(
         version=frozen.version, items=ids[picks].tolist(), scores=top_scores[0][:len(picks)].astype(float).tolist(),
-        evidence=cited, evidence_weights=cited_weights,
+        evidence=cited, evidence_weights=cited_weights, channels=channels,
         embedding=embeddings[USER][0].astype(float).tolist() if USER in embeddings else None,
         history=len(interactions))

@@ -1,4 +1,4 @@
-"""The per-user temporal hold-out of DESIGN.md, and the validation split for early stopping.
+"""The per-user temporal hold-out of docs/design.md, and the validation split for early stopping.
 
 For every user, interactions are ordered by time (ties by position, so the split is
 deterministic); the latest ``test_fraction`` go to test, then the latest ``val_fraction`` of what

@@ -15,6 +15,18 @@ The top explanation's evidence is tested against the evidence of a randomly chos
 - **contribution gap**: where the evidence comes with the model's stored contribution, the
   mean |measured drop - stored contribution| (0 when the contributions are exact drops).
 
+Is the path the reason? The model's contribution of the top explanation's evidence splits exactly
+into channels (the collaborative part and one part per knowledge link, recomputed here from the
+frozen model, not read from the edge):
+
+- **channel fidelity**: the share of the evidence's positive parts that the shown path's channel
+  carries (a co-interaction path stands for the collaborative part, a shared-entity path for
+  that entity's link); goal >= 0.9. A genre path shown where the genre carries 1% scores 0.01;
+- **largest channel shown**: share of top explanations whose path is the evidence's largest
+  channel;
+- **knowledge share**: the knowledge term's share of the top evidence's positive parts (median),
+  over every recommendation and over cold items (at most :data:`COLD_ITEM` interactions).
+
 What a person reads: the share of top explanations resting on a disliked interaction, repeated
 sentences per item, which shapes are shown how often (and the share of knowledge-graph paths),
 and how many distinct evidence items the top explanations of one user's top-K cite.
@@ -36,6 +48,7 @@ import numpy as np
 
 from kgrec import cypher
 from kgrec.cypher import library
+from kgrec.cypher.results import ExplanationPath
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.models.base import Recommender
@@ -51,6 +64,12 @@ class FrozenScorer(Protocol):
         """Scores aligned with ``item_ids`` for ``user_id`` had they interacted with ``history`` only."""
 
 
+#: an item with at most this many interactions is cold: its collaborative signal is thin
+COLD_ITEM = 5
+#: knowledge links named per evidence when measuring fidelity: every link two items share
+ALL_LINKS = 64
+
+
 class HistoryScorer:
     """:class:`FrozenScorer` over a fitted recommender (such as
     :func:`kgrec.engine.neo4j.persist.load_active`'s) and the graph it scores: an edited history keeps
@@ -62,6 +81,31 @@ class HistoryScorer:
         self._items = {item: i for i, item in enumerate(self.item_ids)}
         self._users = {user: i for i, user in enumerate(columns.node_ids[USER])}
         self._histories = histories_from_columns(columns)
+        self._interactions = np.bincount(self._histories.items, minlength=len(self.item_ids))
+
+    def interactions_of(self, item_id: str) -> int:
+        """How many interactions ``item_id`` has in the graph."""
+        return int(self._interactions[self._items[item_id]])
+
+    def channel_parts(self, user_id: str, evidence_id: str, item_id: str) -> dict[str | tuple[str, str], float] | None:
+        """The exact split of ``evidence_id``'s contribution to ``item_id``'s score for
+        ``user_id`` (whole history): ``{"collaborative": part, (relation type, entity id): part,
+        ...}``; None when the model has no split or the user has no such interaction."""
+        one = self._histories.select(np.array([self._users[user_id]]))
+        position = np.flatnonzero(one.items == self._items[evidence_id])
+        if not len(position):
+            return None
+        channels = self._model.channels(one, np.array([[self._items[item_id]]]), position[:1].reshape(1, 1, 1),
+                                        links=ALL_LINKS)
+        if channels is None:
+            return None
+        parts: dict[str | tuple[str, str], float] = {"collaborative": float(channels.collaborative[0, 0, 0])}
+        for r, e, part in zip(channels.link_relation[0, 0, 0], channels.link_entity[0, 0, 0],
+                              channels.link_part[0, 0, 0]):
+            if r >= 0:
+                name = str(channels.entity_ids[r][e]) if channels.entity_ids is not None else str(e)
+                parts[channels.relation_types[r], name] = float(part)
+        return parts
 
     def score_items(self, user_id: str, history: Sequence[str]) -> np.ndarray:
         row = self._users[user_id]
@@ -105,6 +149,12 @@ class FaithfulnessReport:
     sources: dict[str, int] = field(default_factory=dict)
     distinct_evidence_per_user: float = 0.0
     contribution_gap: float | None = None
+    channel_fidelity: float | None = None
+    largest_channel_shown: float | None = None
+    knowledge_share_median: float | None = None
+    cold_recommendations: int = 0
+    knowledge_share_median_cold: float | None = None
+    top_shapes_cold: dict[str, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -151,6 +201,14 @@ class FaithfulnessReport:
         rows.append(f"evidence of the top explanations: {sources}")
         if self.contribution_gap is not None:
             rows.append(f"mean |measured drop - stored contribution| {self.contribution_gap:.4f}")
+        if self.channel_fidelity is not None:
+            cold = ", ".join(f"{s} {n}" for s, n in sorted(self.top_shapes_cold.items(), key=lambda x: -x[1])) or "none"
+            rows += [f"channel fidelity of the top explanations {self.channel_fidelity:.3f} (goal >= 0.9); "
+                     f"largest channel shown {self.largest_channel_shown:.1%}",
+                     f"knowledge share of the top evidence: median {self.knowledge_share_median:.3f}; "
+                     f"on {self.cold_recommendations} cold items (<= {COLD_ITEM} interactions) "
+                     + (f"{self.knowledge_share_median_cold:.3f}" if self.knowledge_share_median_cold is not None
+                        else "n/a") + f", their top shapes: {cold}"]
         shapes = ", ".join(f"{s} {n}" for s, n in sorted(self.shapes.items(), key=lambda x: -x[1])) or "none"
         top = ", ".join(f"{s} {n}" for s, n in sorted(self.top_shapes.items(), key=lambda x: -x[1])) or "none"
         rows += [f"top explanations citing disliked evidence {self.disliked_top_share:.1%} "
@@ -220,8 +278,9 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
     index = {item: i for i, item in enumerate(scorer.item_ids)}
     chosen, control = _Tally(), _Tally()
     wins = n_recs = n_explained = n_shown = disliked = duplicates = 0
-    shapes, top_shapes, sources = Counter(), Counter(), Counter()
-    gaps, distinct = [], []
+    shapes, top_shapes, sources, top_shapes_cold = Counter(), Counter(), Counter(), Counter()
+    gaps, distinct, fidelity, largest, knowledge_share, knowledge_share_cold = [], [], [], [], [], []
+    split = getattr(scorer, "channel_parts", None)
     histories = _histories(driver, database, user_ids)
     for user in user_ids:
         history = histories.get(user, [])
@@ -262,7 +321,16 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
                 tally.stayed_with_evidence_only += _in_top_k(only, target, candidates, k)
             wins += drops[0] > drops[1]
             if top.source == "model_contribution":
-                gaps.append(abs(drops[0] - top.weight))
+                gaps.append(abs(drops[0] - (top.contribution if top.contribution is not None else top.weight)))
+            parts = split(user, top.evidence, rec.item_id) if split else None
+            if parts:
+                shown_fidelity, knowledge, is_largest = _channel_measures(top, parts)
+                fidelity.append(shown_fidelity)
+                largest.append(is_largest)
+                knowledge_share.append(knowledge)
+                if scorer.interactions_of(rec.item_id) <= COLD_ITEM:
+                    knowledge_share_cold.append(knowledge)
+                    top_shapes_cold[top.shape] += 1
         if cited:
             distinct.append(len(cited))
     return FaithfulnessReport(k=k, users=len(user_ids), recommendations=n_recs, explained=n_explained,
@@ -272,4 +340,28 @@ def evaluate(driver: neo4j.Driver, database: str, scorer: FrozenScorer, user_ids
                               duplicate_sentences=duplicates, shapes=dict(shapes), top_shapes=dict(top_shapes),
                               sources=dict(sources),
                               distinct_evidence_per_user=float(np.mean(distinct)) if distinct else 0.0,
-                              contribution_gap=float(np.mean(gaps)) if gaps else None)
+                              contribution_gap=float(np.mean(gaps)) if gaps else None,
+                              channel_fidelity=float(np.mean(fidelity)) if fidelity else None,
+                              largest_channel_shown=float(np.mean(largest)) if largest else None,
+                              knowledge_share_median=float(np.median(knowledge_share)) if knowledge_share else None,
+                              cold_recommendations=len(knowledge_share_cold),
+                              knowledge_share_median_cold=float(np.median(knowledge_share_cold))
+                              if knowledge_share_cold else None,
+                              top_shapes_cold=dict(top_shapes_cold))
+
+
+def _channel_measures(path: ExplanationPath, parts: dict[str | tuple[str, str], float]) -> tuple[float, float, bool]:
+    """For a shown ``path`` and the exact channel ``parts`` of its evidence: the share of the
+    positive parts its channel carries, the knowledge term's share of them, and whether its
+    channel is the largest."""
+    positive = {channel: max(part, 0.0) for channel, part in parts.items()}
+    mass = sum(positive.values())
+    if path.shape == "co_interaction":
+        shown = positive["collaborative"]
+    elif path.shape == "shared_entity":
+        shown = positive.get((path.relationships[1].type, path.nodes[2].id), 0.0)
+    else:  # no channel of the model runs through a category hierarchy
+        shown = 0.0
+    knowledge = mass - positive["collaborative"]
+    return (shown / mass if mass > 0 else 0.0, knowledge / mass if mass > 0 else 0.0,
+            mass > 0 and shown >= max(positive.values()))

@@ -54,6 +54,56 @@ class FitData:
     progress: bool = True
 
 
+@dataclass
+class ChannelParts:
+    """The exact split of evidence contributions into channels (see :meth:`Recommender.channels`).
+
+    For each (row, target, evidence) the contribution is ``collaborative + knowledge``, and
+    ``knowledge`` is the sum over every knowledge link (relation, entity) shared by the evidence
+    item and the target; the strongest of those links are kept by name.
+
+    Attributes:
+        collaborative: (rows x T x E) the part through the item-item weights (what people who
+            interacted with the evidence item did): may be negative.
+        knowledge: (rows x T x E) the part through the knowledge graph, summed over every link.
+        link_relation: (rows x T x E x L) index into ``relation_types`` of the strongest links,
+            strongest first, -1 past the last.
+        link_entity: (rows x T x E x L) the link's entity, an index into
+            ``entity_ids[link_relation]``.
+        link_part: (rows x T x E x L) the link's exact part (0 past the last).
+        relation_types: relationship type of each knowledge relation (``IN_CATEGORY``, ...).
+        entity_ids: per relation, the id of each entity index (None when the model was saved
+            without them).
+    """
+
+    collaborative: np.ndarray
+    knowledge: np.ndarray
+    link_relation: np.ndarray
+    link_entity: np.ndarray
+    link_part: np.ndarray
+    relation_types: list[str]
+    entity_ids: list[np.ndarray] | None
+
+    @staticmethod
+    def properties(channels: "ChannelParts | None", row: int, target: int, present: np.ndarray) -> dict[str, list]:
+        """What the RECOMMENDED edge of ``channels``' (``row``, ``target``) stores of how its
+        evidence (the positions ``present``) splits into channels: ``collaborative``, one part per
+        evidence item, and the strongest knowledge links flattened to a fixed number of slots per
+        evidence item (``link_types``, ``link_entities``: ``""`` in an empty slot, ``link_parts``).
+        Empty lists without ``channels``; no links when the model was saved without entity ids."""
+        if channels is None:
+            return {"collaborative": [], "link_types": [], "link_entities": [], "link_parts": []}
+        collaborative = np.asarray(channels.collaborative[row, target][present], np.float64).tolist()
+        if channels.entity_ids is None:
+            return {"collaborative": collaborative, "link_types": [], "link_entities": [], "link_parts": []}
+        relations = channels.link_relation[row, target][present].ravel().tolist()
+        entities = channels.link_entity[row, target][present].ravel().tolist()
+        return {"collaborative": collaborative,
+                "link_types": [channels.relation_types[r] if r >= 0 else "" for r in relations],
+                "link_entities": [str(channels.entity_ids[r][e]) if r >= 0 else "" for r, e in zip(relations, entities)],
+                "link_parts": np.asarray(channels.link_part[row, target][present], np.float64).ravel().tolist()}
+
+
 class Recommender(ABC):
     """Fit on a graph, then score users given as interaction histories.
 
@@ -93,6 +143,15 @@ class Recommender(ABC):
         evidence of every recommendation of every user. None when the model has no exact
         decomposition (explanations then fall back to leave-one-out re-scoring with
         :meth:`score`)."""
+        return None
+
+    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
+                 links: int = 2) -> "ChannelParts | None":
+        """How the contributions of ``interactions`` ((rows x T x E) indices into
+        ``histories``' interactions, -1 for none) to their row's ``targets`` ((rows x T) items)
+        split into the model's channels: the collaborative part and one part per knowledge link,
+        the ``links`` strongest named. None when the model has no such split (its whole
+        contribution is then one channel)."""
         return None
 
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray] | None:

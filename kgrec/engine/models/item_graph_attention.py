@@ -16,7 +16,7 @@ import torch
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
-from kgrec.engine.models.base import FitData, Recommender
+from kgrec.engine.models.base import ChannelParts, FitData, Recommender
 from kgrec.engine.models.ease import ease_from_gram, gram_matrix
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
@@ -34,6 +34,9 @@ STEPS = 80
 USERS_PER_STEP = 128
 #: random items each step's softmax ranks the targets against
 NEGATIVES = 512
+#: knowledge links kept by name per piece of evidence (the strongest): an explanation shows the
+#: largest channel and, when it carries a meaningful share, the next one
+LINKS_KEPT = 2
 
 
 class ItemGraphAttention(Recommender):
@@ -186,7 +189,7 @@ class ItemGraphAttention(Recommender):
 
     def _graph(self, columns: GraphColumns) -> None:
         """The knowledge relations that join items to other entities, read off ``columns``."""
-        relations, links = [], []
+        relations, links, entity_ids = [], [], []
         for key in sorted(columns.edges):
             head, _, tail = key
             if key == INTERACTION_KEY or USER in (head, tail) or (head == ITEM) == (tail == ITEM):
@@ -194,18 +197,22 @@ class ItemGraphAttention(Recommender):
             item_end, entity_end = (0, 1) if head == ITEM else (1, 0)
             ends = columns.edges[key]
             relations.append(key)
-            links.append((np.asarray(ends[item_end], np.int64), np.asarray(ends[entity_end], np.int64),
-                          len(columns.node_ids[tail if head == ITEM else head])))
-        self._set_links(relations, links, len(columns.node_ids[ITEM]))
+            entities = columns.node_ids[tail if head == ITEM else head]
+            links.append((np.asarray(ends[item_end], np.int64), np.asarray(ends[entity_end], np.int64), len(entities)))
+            entity_ids.append(np.asarray(entities, dtype=object))
+        self._set_links(relations, links, len(columns.node_ids[ITEM]), entity_ids)
 
     def _set_links(self, relations: list[EdgeKey], links: list[tuple[np.ndarray, np.ndarray, int]],
-                   n_items: int) -> None:
+                   n_items: int, entity_ids: list[np.ndarray] | None) -> None:
         """Each relation's (item, entity) links as a sparse :class:`_TwoHop` (the
-        item-entity-item propagation of relation ``r``), on the configured device."""
+        item-entity-item propagation of relation ``r``), on the configured device, and as the
+        two sparse factors :meth:`channels` splits a contribution with."""
         self.device = self.config.resolved_device()
         self.relations = list(relations)
+        self.entity_ids = entity_ids
         self.hops: list[_TwoHop] = []
         self._links = []
+        self._link_factors: list[tuple[sp.csr_matrix, sp.csr_matrix]] = []
         for items, entities, n_entities in links:
             matrix = sp.csr_matrix((np.ones(len(items), np.float32), (items, entities)), shape=(n_items, n_entities))
             matrix.data[:] = 1.0
@@ -214,6 +221,8 @@ class ItemGraphAttention(Recommender):
             item_norm = 1.0 / np.sqrt(np.maximum(item_degree, 1.0))
             self.hops.append(_TwoHop(matrix, item_norm, entity_degree, self.device))
             self._links.append((items, entities, item_norm, entity_degree, n_entities))
+            right = sp.diags(item_norm) @ matrix
+            self._link_factors.append(((right @ sp.diags(1.0 / np.maximum(entity_degree, 1.0))).tocsr(), right.tocsr()))
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -316,6 +325,49 @@ class ItemGraphAttention(Recommender):
             messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), columns)
         return (alpha[:, None] * torch.gather(messages, 1, position)).cpu().numpy()
 
+    @torch.no_grad()
+    def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
+                 links: int = LINKS_KEPT) -> ChannelParts:
+        r"""The contribution :math:`\alpha_{ui} m_{ij}` of each evidence interaction split exactly:
+        the collaborative part :math:`\alpha_{ui} B_{ij}`, and per knowledge link :math:`(r, e)`
+        shared by :math:`i` and :math:`j` the part :math:`\alpha_{ui}\,\gamma_r\,
+        \frac{1}{\sqrt{d_r(i)}\, d(e)\, \sqrt{d_r(j)}}`, whose sum over links is the knowledge
+        part. The ``links`` strongest links are named."""
+        shape = interactions.shape
+        present = (interactions >= 0).ravel()
+        flat = np.where(present, interactions.ravel(), 0)
+        target = np.broadcast_to(np.maximum(targets, 0)[..., None], shape).ravel().copy()
+        alpha = self._alpha(histories, self.theta).cpu().numpy().astype(np.float64)[flat] * present
+        evidence = histories.items[flat]
+        collaborative = alpha * self.weights[torch.from_numpy(evidence).to(self.device),
+                                             torch.from_numpy(target).to(self.device)].double().cpu().numpy()
+        n, n_links = len(flat), links
+        link_relation = np.full((n, n_links), -1, np.int64)
+        link_entity = np.full((n, n_links), -1, np.int64)
+        link_part = np.zeros((n, n_links))
+        knowledge = np.zeros(n)
+        if self._link_factors:
+            blocks = [sp.diags(gamma * alpha) @ left[evidence].multiply(right[target])
+                      for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors)]
+            relation_of = np.concatenate([np.full(left.shape[1], r) for r, (left, _) in enumerate(self._link_factors)])
+            entity_of = np.concatenate([np.arange(left.shape[1]) for left, _ in self._link_factors])
+            parts = sp.hstack(blocks, format="csr")
+            parts.eliminate_zeros()
+            knowledge = np.asarray(parts.sum(1)).ravel()
+            rows = np.repeat(np.arange(n), np.diff(parts.indptr))
+            order = np.lexsort((-parts.data, rows))
+            rank = np.arange(len(order)) - np.searchsorted(rows[order], rows[order])
+            kept = order[rank < n_links]
+            place = (rows[kept], rank[rank < n_links])
+            link_relation[place] = relation_of[parts.indices[kept]]
+            link_entity[place] = entity_of[parts.indices[kept]]
+            link_part[place] = parts.data[kept]
+        return ChannelParts(collaborative=collaborative.reshape(shape), knowledge=knowledge.reshape(shape),
+                            link_relation=link_relation.reshape(*shape, n_links),
+                            link_entity=link_entity.reshape(*shape, n_links),
+                            link_part=link_part.reshape(*shape, n_links),
+                            relation_types=[rel for _, rel, _ in self.relations], entity_ids=self.entity_ids)
+
     # -- learning the attention ------------------------------------------------------------------
 
     def _learn_attention(self, history: Histories, targets: sp.csr_matrix, generator: torch.Generator,
@@ -407,13 +459,17 @@ class ItemGraphAttention(Recommender):
         return {"weights": self.weights, "theta": self.theta, "params": self.params,
                 "relations": [list(key) for key in self.relations],
                 "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
-                          for items, entities, _, _, n_entities in self._links]}
+                          for items, entities, _, _, n_entities in self._links],
+                "entity_ids": None if self.entity_ids is None else [[str(e) for e in ids] for ids in self.entity_ids]}
 
     def load_state(self, state: dict, columns: GraphColumns | None) -> "ItemGraphAttention":
         self.weights, self.theta, self.params = state["weights"], state["theta"], state["params"]
         self._set_links([tuple(key) for key in state["relations"]],
                         [(items.numpy(), entities.numpy(), int(n)) for items, entities, n in state["links"]],
-                        self.weights.shape[0])
+                        self.weights.shape[0],
+                        # checkpoints written before explanations named their entities have none
+                        None if state.get("entity_ids") is None else [np.asarray(ids, dtype=object)
+                                                                       for ids in state["entity_ids"]])
         self._factored = self._messages = None
         return self
 

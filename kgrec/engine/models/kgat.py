@@ -39,7 +39,7 @@ class KGAT(torch.nn.Module):
 
     A user is its interactions: its layers :math:`1..L` depend only on them and on the frozen
     item layers, so :meth:`users_from_history` recomputes the whole user for any history — the
-    deletion and sufficiency tests of DESIGN.md score exact counterfactuals, and a user unknown
+    deletion and sufficiency tests of docs/design.md score exact counterfactuals, and a user unknown
     to the model is scored like any other (KGAT's free user embedding is left out).
 
     Args:

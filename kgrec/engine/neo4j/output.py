@@ -9,18 +9,39 @@ Browser show the ranking the model itself computed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.evaluation.metrics import top_k
-from kgrec.engine.models.base import Recommender
+from kgrec.engine.models.base import ChannelParts, Recommender
 from kgrec.engine.neo4j.writeback import ModelOutput
 from kgrec.progress import progress_bar
 
 #: evidence interactions kept per recommendation
 EVIDENCE = 10
+
+
+@dataclass
+class Evidence:
+    """The strongest evidence of each recommendation of a batch of users (see
+    :func:`strongest_evidence`): (rows x T x :data:`EVIDENCE`) arrays, -1 past the last.
+
+    Attributes:
+        items: the evidence items (indices into the model's items).
+        weights: their exact contributions to the target's score.
+        interactions: their indices into the histories' interactions.
+        channels: how each contribution splits into the model's channels (None when the model
+            has no such split).
+    """
+
+    items: np.ndarray
+    weights: np.ndarray
+    interactions: np.ndarray
+    channels: ChannelParts | None
 
 
 def model_output(model: Recommender, columns: GraphColumns, histories: Histories, version: str, k: int = 20,
@@ -43,6 +64,7 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
     top_scores = np.zeros((n_users, k), np.float32)
     evidence_items = np.full((n_users, k, EVIDENCE), -1, np.int64)
     evidence_weights = np.zeros((n_users, k, EVIDENCE), np.float32)
+    channels = None
     for start in progress_bar(range(0, n_users, user_batch), desc="scoring users, ranking evidence", unit="batches",
                               enabled=progress):
         batch = np.arange(start, min(start + user_batch, n_users))
@@ -50,11 +72,27 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
         top_items[batch], top_scores[batch] = ranked(model, users, k)
         evidence = strongest_evidence(model, users, top_items[batch])
         if evidence is not None:
-            evidence_items[batch], evidence_weights[batch] = evidence
+            evidence_items[batch], evidence_weights[batch] = evidence.items, evidence.weights
+            if evidence.channels is not None:
+                channels = channels or _empty_channels(evidence.channels, n_users)
+                for name in ("collaborative", "knowledge", "link_relation", "link_entity", "link_part"):
+                    getattr(channels, name)[batch] = getattr(evidence.channels, name)
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
-                       evidence_items=evidence_items, evidence_weights=evidence_weights)
+                       evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels)
+
+
+def _empty_channels(like: ChannelParts, n_users: int) -> ChannelParts:
+    """Every user's channel arrays, shaped and named as one batch's ``like``, kept compact:
+    a million users' top-20 with ten pieces of evidence each hold 400 million values."""
+    rest = like.link_part.shape[1:]
+    return ChannelParts(collaborative=np.zeros((n_users, *rest[:-1]), np.float32),
+                        knowledge=np.zeros((n_users, *rest[:-1]), np.float32),
+                        link_relation=np.full((n_users, *rest), -1, np.int16),
+                        link_entity=np.full((n_users, *rest), -1, np.int32),
+                        link_part=np.zeros((n_users, *rest), np.float32),
+                        relation_types=like.relation_types, entity_ids=like.entity_ids)
 
 
 def ranked(model: Recommender, histories: Histories, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -74,12 +112,11 @@ def ranked(model: Recommender, histories: Histories, k: int) -> tuple[np.ndarray
     return items, scores_out
 
 
-def strongest_evidence(model: Recommender, histories: Histories,
-                       targets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def strongest_evidence(model: Recommender, histories: Histories, targets: np.ndarray) -> Evidence | None:
     """For each row of ``histories`` and each of its ``targets`` ((rows x T) items, -1 for
     none), the row's (at most :data:`EVIDENCE`) interactions that contribute most to the
-    target's score, strongest first, and their contributions: (rows x T x :data:`EVIDENCE`)
-    items (-1 past the last) and weights. None when the model has no exact contributions.
+    target's score, strongest first, their contributions and how each splits into the model's
+    channels. None when the model has no exact contributions.
 
     Ties keep the history's order. One sort over the whole batch: the write-back ranks the
     evidence of every recommendation of every user."""
@@ -94,10 +131,13 @@ def strongest_evidence(model: Recommender, histories: Histories,
     kept = rank < EVIDENCE
     interaction, target = np.divmod(order[kept], width)
     items = np.full((n_rows, width, EVIDENCE), -1, np.int64)
+    interactions = np.full((n_rows, width, EVIDENCE), -1, np.int64)
     weights = np.zeros((n_rows, width, EVIDENCE), np.float32)
     place = (grouped[kept] // width, target, rank[kept])
     items[place] = histories.items[interaction]
+    interactions[place] = interaction
     weights[place] = parts[interaction, target]
     missing = targets < 0
-    items[missing], weights[missing] = -1, 0.0
-    return items, weights
+    items[missing], interactions[missing], weights[missing] = -1, -1, 0.0
+    return Evidence(items, weights, interactions, model.channels(histories, targets, interactions))
+

@@ -1,6 +1,6 @@
 """Writing what a trained model learned back into Neo4j, so that a version switch is atomic.
 
-What is written (DESIGN.md): an embedding on every node the model embeds, a vector index on
+What is written (docs/design.md): an embedding on every node the model embeds, a vector index on
 ``:Item`` and ``:User`` embeddings, the learned attention on every relationship the model
 attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
 ``(:Model)`` node with version, parameters, metrics and ``active``.
@@ -43,6 +43,7 @@ import pandas as pd
 from kgrec import cypher
 from kgrec.cypher import library
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.models.base import ChannelParts
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
 from kgrec.errors import KgrecError
@@ -74,6 +75,8 @@ class ModelOutput:
         evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
             interactions (item indices, -1 pads) that contribute most to its score, and their
             exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
+        evidence_channels: how each of those contributions splits into the model's channels
+            (see :meth:`ChannelParts.properties`); None for a model without the split.
     """
 
     version: str
@@ -86,6 +89,7 @@ class ModelOutput:
     checkpoint: str | None = None
     evidence_items: np.ndarray | None = None
     evidence_weights: np.ndarray | None = None
+    evidence_channels: ChannelParts | None = None
 
 
 @dataclass(frozen=True)
@@ -342,12 +346,14 @@ def _recommended_batches(columns: GraphColumns, output: ModelOutput, size: int) 
             continue
         row = {"user": user, "items": items[picks[keep_mask]].tolist(),
                "scores": np.asarray(scores, dtype=np.float64)[keep_mask].tolist(), "evidence": [], "weights": [],
-               "history": int(history[index])}
+               "channels": [], "history": int(history[index])}
         if output.evidence_items is not None:
-            for evidence, weights in zip(output.evidence_items[index][keep_mask], output.evidence_weights[index][keep_mask]):
+            for target in np.flatnonzero(keep_mask):
+                evidence = output.evidence_items[index, target]
                 present = evidence >= 0
                 row["evidence"].append(items[evidence[present]].tolist())
-                row["weights"].append(np.asarray(weights[present], dtype=np.float64).tolist())
+                row["weights"].append(np.asarray(output.evidence_weights[index, target][present], np.float64).tolist())
+                row["channels"].append(ChannelParts.properties(output.evidence_channels, index, target, present))
         batch.append(row)
         if len(batch) == size:
             yield len(batch), {"rows": _Unlogged(batch)}
