@@ -37,7 +37,8 @@ RETRY_S = 1.0
 ROUND_INTERVAL_S = 5.0
 #: ids of 2-10, 1 and 11-100 characters: the size classes Neo4j plans separately, commonest first
 _IDS = ("x" * 5, "x", "x" * 20)
-#: a list's items (20 = a live list's length), with an evidence item and a contribution each
+#: a list's items (20 = a live list's length), with an evidence item, its contribution and its
+#: channel parts each
 _LIVE = 20
 
 
@@ -51,7 +52,9 @@ def _shapes(user: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "recommendations", {"user_id": user, "k": 1, "item_ids": [user]}
     yield "store_live_recommendations", {
         "user_id": user, "version": user, "items": [user] * _LIVE, "scores": [0.5] * _LIVE,
-        "evidence": [[user]] * _LIVE, "weights": [[0.5]] * _LIVE, "embedding": [0.5] * 64,
+        "evidence": [[user]] * _LIVE, "weights": [[0.5]] * _LIVE,
+        "channels": [{"collaborative": [0.5], "link_types": [user], "link_entities": [user], "link_parts": [0.5]}] * _LIVE,
+        "embedding": [0.5] * 64,
         "property": "embedding", "history": 1}
     yield "fallback_recommendations", {"user_id": user, "k": 10}
     for rows in (1, 3):
