@@ -12,6 +12,9 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +32,51 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 TEST_PORT_OFFSET = 10_000
 #: the environment the suite was started with (KGREC_HOME, ports, heap; NEO4J_* for an external server)
 SETTINGS = read_settings()
+#: how long a test's threads may take to end after it (a request abandoned at its deadline
+#: finishes within its transaction timeout) before the test fails for leaving them behind
+THREAD_GRACE_S = 30.0
 #: set NEO4J_URI to run the suite against another server (it will be emptied)
 EXTERNAL_SERVER = bool(SETTINGS.neo4j_uri)
+
+
+def _non_daemon_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread() and t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves a non-daemon thread running: the interpreter waits for such a
+    thread at exit, so one stuck in a request made pytest hang for an hour after its summary.
+    Threads of a test should be daemons, stopped and joined (with a bound) in ``finally``."""
+    before = _non_daemon_threads()
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_S
+    left = _non_daemon_threads() - before
+    for thread in left:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    stuck = sorted(t.name for t in left if t.is_alive())
+    if stuck:
+        pytest.fail(f"the test left non-daemon threads running: {', '.join(stuck)}", pytrace=False)
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process once pytest is done even if a non-daemon thread still runs (a test that
+    left one has already failed above): the interpreter would wait for it forever."""
+    stuck = _non_daemon_threads()
+    if stuck:
+        print(f"\nnon-daemon threads still running: {', '.join(sorted(t.name for t in stuck))}; exiting anyway",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(max(_exit_status, 1))
 
 
 def test_server_layout() -> ServerLayout:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from api_fixtures import READ_KEY, WRITE_KEY, assert_error
@@ -23,13 +25,16 @@ def _interactions(driver, database, user_id):
 
 
 def test_recorded_interactions_are_committed_and_create_users(client, api_graph, neo4j_database):
+    sent = int(time.time())
     response = client.post("/v1/interactions", json=BATCH, headers={"X-API-Key": WRITE_KEY})
+    answered = int(time.time())
     assert response.status_code == 200, response.text
     assert response.json() == {"recorded": 2}
     assert _interactions(api_graph, neo4j_database, "u4") == [
         {"item": "heat", "weight": 4.5, "rating": 4.5, "ts": 1700000500}]
-    assert _interactions(api_graph, neo4j_database, "newcomer") == [
-        {"item": "airplane", "weight": 2.0, "rating": None, "ts": None}]
+    [recorded] = _interactions(api_graph, neo4j_database, "newcomer")
+    assert {**recorded, "ts": None} == {"item": "airplane", "weight": 2.0, "rating": None, "ts": None}
+    assert sent <= recorded["ts"] <= answered  # no ts given: the server's time when it was recorded
     # The new user is not in the model yet: a fallback, never an error, and nothing seen twice.
     body = client.get("/v1/users/newcomer/recommendations").json()
     assert body["strategy"] == "fallback" and body["items"][0]["item_id"] == "hotshots"

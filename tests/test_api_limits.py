@@ -69,7 +69,7 @@ def test_a_write_stuck_on_a_lock_is_ended_in_neo4j_when_the_client_is_answered_5
             release.wait(60)
             tx.rollback()
 
-    holder = threading.Thread(target=hold_lock_on_u1)
+    holder = threading.Thread(target=hold_lock_on_u1, daemon=True)
     holder.start()
     try:
         assert locked.wait(30)
@@ -82,7 +82,8 @@ def test_a_write_stuck_on_a_lock_is_ended_in_neo4j_when_the_client_is_answered_5
         assert _api_transactions(api_graph, neo4j_database) == []
     finally:
         release.set()
-        holder.join()
+        holder.join(30)
+    assert not holder.is_alive(), "the lock holder did not end"
     time.sleep(1.0)  # a transaction still waiting would commit now that the lock is free
     records, _, _ = api_graph.execute_query("MATCH (:User {id: 'u1'})-[r:INTERACTED]->(:Item {id: 'heat'}) "
                                             "RETURN count(r) AS n", database_=neo4j_database)

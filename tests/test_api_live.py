@@ -7,6 +7,7 @@ test publishes a second model and runs last.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -182,7 +183,7 @@ def test_concurrent_fold_ins_of_one_user_leave_one_list(trained, client):
     live = fold_in(frozen, state.history, k=10)
     with ThreadPoolExecutor(4) as pool:
         stored = list(pool.map(lambda _: library.store_live_recommendations(
-            driver, database, "u3", live, state.embedding_property), range(8)))
+            driver, database, "u3", live, state.embedding_property, timeout=60), range(8)))
     assert all(s is not None and [r.item_id for r in s] == live.items for s in stored)
     edges = _read(driver, database, "MATCH (:User {id: 'u3'})-[r:RECOMMENDED {model: $v}]->(i) "
                   "RETURN i.id AS item ORDER BY r.rank", v=version)
@@ -200,6 +201,50 @@ def test_users_with_only_unknown_items_get_the_marked_fallback(trained, client):
         assert len(body["items"]) == 5
     finally:
         _read(driver, database, "MATCH (n) WHERE n.id IN ['added-after-training', 'stranger'] DETACH DELETE n")
+
+
+def test_a_rating_posted_without_a_time_counts_as_the_users_newest(trained, client):
+    """Before, an interaction posted without ``ts`` was stored without one and folded in as the
+    user's oldest, where the model's recency weighting gives it the least say: a user with 200
+    timestamped ratings rated three films 5 stars and 0 of their 10 items changed."""
+    driver, database, _, _ = trained
+    # the longest history among users no other test has touched (their list is the training's)
+    user = _read(driver, database, "MATCH (u:User)-[r:INTERACTED]->() WHERE u.recommended_history IS NOT NULL "
+                 "AND NOT EXISTS { (u)-[:RECOMMENDED {live: true}]->() } "
+                 "RETURN u.id AS id, count(r) AS n ORDER BY n DESC, id LIMIT 1")[0]["id"]
+    before = client.get(f"/v1/users/{user}/recommendations", params={"k": 10}).json()
+    assert before["live"] is False
+    state = library.recommendation_state(driver, database, user)
+    history = [{"item_id": e["item_id"], "rating": e["rating"], "ts": e["ts"]} for e in _read(
+        driver, database, "MATCH (:User {id: $u})-[r:INTERACTED]->(i) RETURN i.id AS item_id, r.rating AS rating, "
+        "r.ts AS ts", u=user)]
+    assert len(history) >= 20 and all(e["ts"] is not None for e in history)
+    frozen = client.app.state.live_models.get(state.version, state.checkpoint)
+
+    def lists(item: str, ts: int) -> tuple[list[str], list[str]]:
+        """The frozen model's top 10 with a 5-star ``item`` as the newest and as the oldest."""
+        newest = fold_in(frozen, [*history, {"item_id": item, "rating": 5.0, "ts": ts}], 10)
+        oldest = fold_in(frozen, [*history, {"item_id": item, "rating": 5.0, "ts": None}], 10)
+        return newest.items, oldest.items
+
+    # An item whose place in time matters to this user's list (most do, with a long history).
+    seen = {e["item_id"] for e in history} | {i["item_id"] for i in before["items"]}
+    now = int(time.time())
+    item = next(i for i in _popular(driver, database, 60) if i not in seen and len(set(map(tuple, lists(i, now)))) == 2)
+
+    sent = int(time.time())
+    response = client.post("/v1/interactions", headers=HEADERS,
+                           json={"interactions": [{"user_id": user, "item_id": item, "rating": 5.0}]})
+    assert response.status_code == 200, response.text
+    after = client.get(f"/v1/users/{user}/recommendations", params={"k": 10}).json()
+
+    stored = _read(driver, database, "MATCH (:User {id: $u})-[r:INTERACTED]->(:Item {id: $i}) RETURN r.ts AS ts",
+                   u=user, i=item)[0]["ts"]
+    assert stored >= sent and stored > max(e["ts"] for e in history)  # the server's time: the newest
+    as_newest, as_oldest = lists(item, stored)
+    served = [i["item_id"] for i in after["items"]]
+    assert after["live"] is True and served == as_newest and served != as_oldest
+    assert served != [i["item_id"] for i in before["items"]]
 
 
 def test_a_model_switch_never_mixes_versions(trained, client):

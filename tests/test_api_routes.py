@@ -124,3 +124,5 @@ def test_openapi_documents_routes_limits_and_error_shape(client):
     assert k["schema"]["maximum"] == 100
     assert recs["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     assert "Retry-After" in recs["responses"]["503"]["headers"]
+    ts = schema["components"]["schemas"]["InteractionIn"]["properties"]["ts"]
+    assert "the server's current time" in ts["description"]

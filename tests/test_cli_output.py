@@ -132,7 +132,7 @@ def test_verbose_shows_the_traceback(kgrec, tmp_path):
 def test_a_deadlock_the_driver_gave_up_on_is_explained(clean_db, neo4j_database):
     """Two transactions lock two nodes in opposite orders: Neo4j kills one with DeadlockDetected."""
     clean_db.execute_query("CREATE (:User {id: 'a'}), (:User {id: 'b'})", database_=neo4j_database)
-    both_hold_one = threading.Barrier(2)
+    both_hold_one = threading.Barrier(2, timeout=60)  # a run that fails first must not strand the other
     failures: list[neo4j.exceptions.Neo4jError] = []
 
     def lock(first: str, second: str) -> None:
@@ -147,11 +147,12 @@ def test_a_deadlock_the_driver_gave_up_on_is_explained(clean_db, neo4j_database)
             finally:
                 tx.close()  # rolls back
 
-    runs = [threading.Thread(target=lock, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    runs = [threading.Thread(target=lock, args=pair, daemon=True) for pair in (("a", "b"), ("b", "a"))]
     for run in runs:
         run.start()
     for run in runs:
-        run.join()
+        run.join(120)
+    assert not any(run.is_alive() for run in runs), "a locking transaction did not end"
     assert failures and "DeadlockDetected" in failures[0].code
     message = error_message(failures[0])
     assert message and "Another kgrec run" in message and "run the command again" in message

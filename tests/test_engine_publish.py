@@ -38,7 +38,7 @@ def _assert_one_whole_active_model(driver, database, columns) -> str:
 def test_two_write_backs_at_once_leave_exactly_one_whole_active_model(loaded, neo4j_settings):
     driver, database, columns = loaded
     write_model(driver, database, columns, fake_output(columns, "v0", seed=0), progress=False)
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=120)  # a run that fails first must not strand the other
     errors: list[BaseException] = []
 
     def publish(version: str, seed: int) -> None:
@@ -50,11 +50,12 @@ def test_two_write_backs_at_once_leave_exactly_one_whole_active_model(loaded, ne
         except BaseException as exc:  # reported below, with the other run's outcome
             errors.append(exc)
 
-    runs = [threading.Thread(target=publish, args=(f"v{n}", n)) for n in (1, 2)]
+    runs = [threading.Thread(target=publish, args=(f"v{n}", n), daemon=True) for n in (1, 2)]
     for run in runs:
         run.start()
     for run in runs:
-        run.join()
+        run.join(600)
+    assert not any(run.is_alive() for run in runs), "a write-back did not end"
     assert not errors, errors
     # Both published, one after the other: the last one is active, whole, and alone.
     assert _assert_one_whole_active_model(driver, database, columns) in {"v1", "v2"}

@@ -4,6 +4,11 @@ A throwaway second server is really stopped (SIGTERM) and started again, while o
 keeps reading recommendations and another keeps writing interactions. Only 200s and 503s may
 come back, none slower than the request timeout (plus scheduling slack), the service must
 recover by itself, and every write acknowledged with a 2xx must be in the graph afterwards.
+
+The server was just started (a new JVM), as on a machine's first run: the API must
+plan its queries itself (``plan_ahead``), since requests with a 2 s budget cannot. The waits
+for first answers and for recovery are bounded generously: how long a cold JVM takes depends on
+the machine's load, and what is tested is that the service gets there by itself.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ pytestmark = pytest.mark.neo4j
 
 TIMEOUT_S = 2.0
 SLACK_S = 1.5  # two streams share 2 cores with a JVM that is starting or stopping
+#: bound on each wait for the service to answer (a cold JVM plans for tens of seconds under load)
+PATIENCE_S = 240.0
 
 
 def _stream(client: TestClient, kind: str, stop: threading.Event, log: list) -> None:
@@ -40,7 +47,7 @@ def _stream(client: TestClient, kind: str, stop: threading.Event, log: list) -> 
         time.sleep(0.05)
 
 
-def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
+def _wait_for(condition, what: str, timeout: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"no {what} within {timeout:.0f} s"
@@ -56,21 +63,27 @@ def test_api_survives_neo4j_stop_and_start(side_layout):
 
     log: list = []
     stop = threading.Event()
-    with TestClient(build_app(settings, api_key=WRITE_KEY, request_timeout_s=TIMEOUT_S),
+    with TestClient(build_app(settings, plan_ahead=True, api_key=WRITE_KEY, request_timeout_s=TIMEOUT_S),
                     raise_server_exceptions=False) as client:
-        streams = [threading.Thread(target=_stream, args=(client, kind, stop, log)) for kind in ("read", "write")]
-        for thread in streams:
-            thread.start()
-        _wait_for(lambda: {e[0] for e in log if e[1] == 200} == {"read", "write"}, "first answers")
-        outage_began = time.monotonic()
-        lifecycle.stop(side_layout)
-        time.sleep(1.0)
-        lifecycle.start(side_layout)
-        back = time.monotonic()
-        _wait_for(lambda: {e[0] for e in log if e[1] == 200 and e[4] > back} == {"read", "write"}, "recovery")
-        stop.set()
-        for thread in streams:
-            thread.join(timeout=30)
+        # Daemon threads, stopped in `finally`: a failed wait must end the test, not leave them
+        # posting through a client whose event loop is gone.
+        streams = [threading.Thread(target=_stream, args=(client, kind, stop, log), daemon=True)
+                   for kind in ("read", "write")]
+        try:
+            for thread in streams:
+                thread.start()
+            _wait_for(lambda: {e[0] for e in log if e[1] == 200} == {"read", "write"}, "first answers")
+            outage_began = time.monotonic()
+            lifecycle.stop(side_layout)
+            time.sleep(1.0)
+            lifecycle.start(side_layout)
+            back = time.monotonic()
+            _wait_for(lambda: {e[0] for e in log if e[1] == 200 and e[4] > back} == {"read", "write"}, "recovery")
+        finally:
+            stop.set()
+            for thread in streams:
+                thread.join(timeout=TIMEOUT_S + 30)
+        assert not any(thread.is_alive() for thread in streams), "a request stream did not end"
 
     statuses = {entry[1] for entry in log}
     assert statuses <= {200, 503}, f"unexpected statuses: {statuses}"

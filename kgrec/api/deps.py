@@ -32,8 +32,10 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def get_neo4j(request: Request, settings: SettingsDep) -> Neo4jCalls:
-    """Neo4j access for this request; its deadline starts now."""
-    return Neo4jCalls(request.app.state.driver, settings.neo4j.database, settings.request_timeout_s)
+    """Neo4j access for this request; its deadline starts now. A call Neo4j cannot serve asks
+    for the API's queries to be planned again (Neo4j may have restarted and lost its plans)."""
+    return Neo4jCalls(request.app.state.driver, settings.neo4j.database, settings.request_timeout_s,
+                      request.app.state.plan_warm_up.request)
 
 
 Neo4jDep = Annotated[Neo4jCalls, Depends(get_neo4j)]

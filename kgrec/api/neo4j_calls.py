@@ -8,7 +8,8 @@ waits for; the abandoned thread ends with it, or by the driver's short connect /
 retry timeouts set here.
 
 Nothing here caches a connection: the driver is a pool that drops dead connections and opens
-new ones, so the service recovers by itself when Neo4j comes back.
+new ones, so the service recovers by itself when Neo4j comes back. A call that Neo4j could not
+serve tells ``on_failure`` (the app plans its queries again: see :mod:`kgrec.api.plan_warm_up`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import anyio
 import neo4j
 
-from kgrec.api.errors import ApiError
+from kgrec.api.errors import NEO4J_UNAVAILABLE, ApiError
 from kgrec.api.settings import ApiSettings
 
 P = ParamSpec("P")
@@ -42,12 +43,15 @@ def open_api_driver(settings: ApiSettings) -> neo4j.Driver:
 
 
 class Neo4jCalls:
-    """One request's access to Neo4j: the shared driver, the database, and the deadline."""
+    """One request's access to Neo4j: the shared driver, the database, the deadline, and whom to
+    tell when Neo4j could not serve a call (unreachable, or over the deadline)."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, timeout_s: float):
+    def __init__(self, driver: neo4j.Driver, database: str, timeout_s: float,
+                 on_failure: Callable[[], None] = lambda: None):
         self.driver = driver
         self.database = database
         self.deadline = time.monotonic() + timeout_s
+        self.on_failure = on_failure
 
     async def run(self, query: Callable[Concatenate[neo4j.Driver, str, P], T],
                   *args: P.args, **kwargs: P.kwargs) -> T:
@@ -66,9 +70,14 @@ class Neo4jCalls:
             with anyio.fail_after(max(left, 0.0)):
                 return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
         except TimeoutError:
+            self.on_failure()
             raise _timeout() from None
+        except NEO4J_UNAVAILABLE:
+            self.on_failure()
+            raise
         except neo4j.exceptions.ClientError as exc:
             if "TransactionTimedOut" in (exc.code or ""):  # the server ended it first
+                self.on_failure()
                 raise _timeout() from None
             raise
 

@@ -157,7 +157,9 @@ class InteractionIn(BaseModel):
     item_id: NodeId = Field(description="must exist; unknown items reject the whole batch (404)")
     rating: FiniteFloat | None = None
     weight: FiniteFloat | None = Field(None, description="defaults to the rating, else 1.0")
-    ts: int | None = Field(None, ge=0, le=MAX_TS, description="seconds since the epoch")
+    ts: int | None = Field(None, ge=0, le=MAX_TS, description=(
+        "when it happened, in seconds since the epoch; when absent, the server's current time: an "
+        "interaction just made counts as the user's newest in their recommendations"))
 
 
 class InteractionBatch(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 
 from kgrec.neo4j_server.admin import run_admin
 from kgrec.neo4j_server.errors import ServerError
@@ -67,6 +68,16 @@ def _auth_initialised(layout: ServerLayout) -> bool:
     return (layout.server_home / "data" / "dbms" / "auth.ini").exists()
 
 
+#: letters and digits only: a password the admin tool, a shell or a config file cannot misread
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_password() -> str:
+    """24 random letters and digits (over 140 bits). ``secrets.token_urlsafe`` was used before: one
+    password in 64 began with ``-`` and the admin tool took it for an option."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(24))
+
+
 def ensure_password(layout: ServerLayout, java: Java) -> None:
     """Give a new server a generated password, kept in a file only the owner can read.
 
@@ -81,17 +92,18 @@ def ensure_password(layout: ServerLayout, java: Java) -> None:
                 f"{layout.server_home / 'data'} to start over with a new, empty database."
             )
         return
-    password = secrets.token_urlsafe(18)
+    password = new_password()
     fd = os.open(layout.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(password + "\n")
     os.chmod(layout.password_file, 0o600)
     # Never on the command line, where `ps` shows it to every user of the machine: the admin
     # tool (picocli) reads its arguments from an "@file", written only the owner can read it.
+    # "--" ends the options, so whatever the password begins with, it is the password.
     arguments = layout.home / "set-initial-password.args"
     fd = os.open(arguments, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
+        out.write("--\n" + password + "\n")
     try:
         done = run_admin(layout, ["dbms", "set-initial-password", f"@{arguments}"], java=java)
     finally:
