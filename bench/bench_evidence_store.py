@@ -2,7 +2,7 @@
 
 The write-back stores on every RECOMMENDED edge the evidence and its contributions and, since
 explanations follow the channel that carries the weight, how each contribution splits
-(``evidence_collaborative`` and the strongest knowledge links). This times ``write_model`` of
+(``evidence_channels`` and ``evidence_links``). This times ``write_model`` of
 the same top-K lists with and without that split, alternating, on the graph the configured
 server holds (e.g. the bulk-loaded 1M sample), and the RECOMMENDED step alone. The lists are
 drawn at random from the graph's own items and entities (the write-back's cost depends on the

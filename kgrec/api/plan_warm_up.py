@@ -53,7 +53,7 @@ def _shapes(user: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "store_live_recommendations", {
         "user_id": user, "version": user, "items": [user] * _LIVE, "scores": [0.5] * _LIVE,
         "evidence": [[user]] * _LIVE, "weights": [[0.5]] * _LIVE,
-        "channels": [{"collaborative": [0.5], "link_types": [user], "link_entities": [user], "link_parts": [0.5]}] * _LIVE,
+        "channels": [{"evidence_channels": [0.5, 0.5], "evidence_links": [user]}] * _LIVE,
         "embedding": [0.5] * 64,
         "property": "embedding", "history": 1}
     yield "fallback_recommendations", {"user_id": user, "k": 10}
