@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -79,7 +80,16 @@ def _eval_table(columns, config, cache_dir: Path, ks: Sequence[int] = (10, 20)) 
         results = json.loads(cache.read_text())
         print(f"    (cached: {cache})")
     else:
-        results = run_evaluation(columns, config, ks=tuple(ks), methods=METHODS)
+        # one progress line per method (kgrec.engine.evaluation), not one per epoch of each model
+        quiet = [logging.getLogger(name) for name in ("kgrec.engine.training", "kgrec.engine.models")]
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.WARNING)
+        try:
+            results = run_evaluation(columns, config, ks=tuple(ks), methods=METHODS)
+        finally:
+            for logger, level in zip(quiet, levels):
+                logger.setLevel(level)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(results, indent=2))
     return format_table(results, tuple(ks))

@@ -63,8 +63,10 @@ class GradientConfig:
 
 @dataclass
 class TrainResult:
+    """How a run went; ``best_score`` is the best validation NDCG@20, None without validation."""
+
     best_epoch: int
-    best_score: float
+    best_score: float | None
     epochs_run: int
     history: list[dict] = field(default_factory=list)
 
@@ -122,17 +124,18 @@ def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
             optimizer.step()
             total, batches = total + loss.item(), batches + 1
         task.model.eval()
-        score = validate() if validate else float(state["epoch"])
+        score = validate() if validate else None
         state["epoch"] += 1
         seconds = time.perf_counter() - started
         state["history"].append({"epoch": state["epoch"], "loss": total / max(batches, 1),
                                  "val_ndcg@20": score, "seconds": seconds})
-        improved = score > state["best_score"]
+        # without validation every epoch counts as an improvement: the last one is kept
+        improved = score is None or score > state["best_score"]
         if improved:
-            state.update(best_score=score, best_epoch=state["epoch"],
+            state.update(best_score=score if score is not None else state["best_score"], best_epoch=state["epoch"],
                          best_model={k: v.detach().clone() for k, v in task.model.state_dict().items()})
-        log.info("epoch %d  loss %.4f  val NDCG@20 %.4f%s  %.1fs", state["epoch"], total / max(batches, 1), score,
-                 " *" if improved else "", seconds)
+        validated = f"  val NDCG@20 {score:.4f}{' *' if improved else ''}" if score is not None else ""
+        log.info("epoch %d  loss %.4f%s  %.1fs", state["epoch"], total / max(batches, 1), validated, seconds)
         if checkpoint_dir is not None:
             checkpoint_dir.mkdir(parents=True, exist_ok=True)
             saved = {"model": task.model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
@@ -143,4 +146,4 @@ def fit(task: Task, columns: GraphColumns, validate: Callable[[], float] | None,
             (checkpoint_dir / "last.tmp").replace(last)
     if state["best_model"] is not None:
         task.model.load_state_dict(state["best_model"])
-    return TrainResult(state["best_epoch"], state["best_score"], state["epoch"], state["history"])
+    return TrainResult(state["best_epoch"], state["best_score"] if validate else None, state["epoch"], state["history"])
