@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.engine.data.histories import history_of
-from kgrec.engine.models.base import ChannelParts
+from kgrec.engine.edge_evidence import evidence_properties
 from kgrec.engine.neo4j.output import ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
@@ -39,7 +39,7 @@ class LiveList:
             score, strongest first, and their contributions (empty lists when the model has no
             exact contributions).
         channels: per item, how those contributions split into the model's channels: the edge
-            properties the write-back stores (:meth:`~kgrec.engine.models.base.ChannelParts.properties`).
+            properties the write-back stores (:mod:`~kgrec.engine.edge_evidence`).
         embedding: the user's embedding in the model's space, or None.
         history: how many interactions the user had (known items or not): the list is current
             while the user's interaction count stays this.
@@ -71,15 +71,12 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     evidence = strongest_evidence(frozen.model, history, picks[None, :])
     embeddings = frozen.model.embeddings(None, history) or {}
     ids = frozen.item_ids
-    cited, cited_weights = [[] for _ in picks], [[] for _ in picks]
-    channels: list[dict[str, list]] = [{} for _ in picks]
+    edges = [{"evidence": [], "evidence_weights": []} for _ in picks]
     if evidence is not None:
-        present = evidence.items[0] >= 0  # (picks x EVIDENCE), -1 past the last
-        cited = [ids[row[keep]].tolist() for row, keep in zip(evidence.items[0], present)]
-        cited_weights = [row[keep].astype(float).tolist() for row, keep in zip(evidence.weights[0], present)]
-        channels = [ChannelParts.properties(evidence.channels, 0, t, keep) for t, keep in enumerate(present)]
+        edges = evidence_properties(ids, evidence.items, evidence.weights, evidence.channels, np.zeros(1, np.int64))[0]
     return LiveList(
         version=frozen.version, items=ids[picks].tolist(), scores=top_scores[0][:len(picks)].astype(float).tolist(),
-        evidence=cited, evidence_weights=cited_weights, channels=channels,
+        evidence=[edge.pop("evidence") for edge in edges],
+        evidence_weights=[edge.pop("evidence_weights") for edge in edges], channels=edges,
         embedding=embeddings[USER][0].astype(float).tolist() if USER in embeddings else None,
         history=len(interactions))

@@ -20,6 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -90,25 +91,14 @@ class ChannelParts:
     relation_types: list[str]
     entity_ids: list[np.ndarray] | None
 
-    @staticmethod
-    def properties(channels: "ChannelParts | None", row: int, target: int, present: np.ndarray,
-                   explained: int = 5) -> dict[str, list]:
-        """The RECOMMENDED edge properties of ``channels``' (``row``, ``target``): how the first
-        ``explained`` of its evidence items (the positions ``present``) split into channels.
-        ``evidence_channels`` holds two parts per item, the collaborative part and the strongest
-        knowledge link's, and ``evidence_links`` that link per item as ``"RELATION:entity id"``
-        (``""`` when the item shares no entity with the target). Packed so, the edge gains two
-        properties: each property costs the write-back more than its values do. Nothing
-        without ``channels`` or without the entities' ids."""
-        if channels is None or channels.entity_ids is None:
-            return {}
-        kept = np.flatnonzero(present)[:explained]
-        relations = channels.link_relation[row, target, kept, 0].tolist()
-        entities = channels.link_entity[row, target, kept, 0].tolist()
-        parts = np.stack([channels.collaborative[row, target, kept], channels.link_part[row, target, kept, 0]], 1)
-        return {"evidence_channels": parts.astype(np.float64).ravel().tolist(),
-                "evidence_links": [f"{channels.relation_types[r]}:{channels.entity_ids[r][e]}" if r >= 0 else ""
-                                   for r, e in zip(relations, entities)]}
+    @cached_property
+    def link_names(self) -> tuple[np.ndarray, np.ndarray]:
+        """``"RELATION:entity id"`` of every (relation, entity), relation by relation, then ``""``
+        (index -1: no link); and where each relation's entities start. Requires ``entity_ids``."""
+        names = [f"{relation}:{entity}" for relation, ids in zip(self.relation_types, self.entity_ids)
+                 for entity in ids.tolist()]
+        offsets = np.cumsum([0] + [len(ids) for ids in self.entity_ids])[:-1]
+        return np.array(names + [""], dtype=object), offsets
 
 
 class Recommender(ABC):

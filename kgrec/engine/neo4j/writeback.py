@@ -43,6 +43,7 @@ import pandas as pd
 from kgrec import cypher
 from kgrec.cypher import library
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.edge_evidence import evidence_properties
 from kgrec.engine.models.base import ChannelParts
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
@@ -76,7 +77,7 @@ class ModelOutput:
             interactions (item indices, -1 pads) that contribute most to its score, and their
             exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
         evidence_channels: how each of those contributions splits into the model's channels
-            (see :meth:`ChannelParts.properties`); None for a model without the split.
+            (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
     """
 
     version: str
@@ -340,31 +341,23 @@ def _recommended_batches(driver: neo4j.Driver, database: str, columns: GraphColu
     item (internal id and id) its edge's properties: rank, score, evidence and its weights (the
     -1 padding dropped) and how each contribution splits into channels. Users and items no longer
     in the graph are skipped."""
-    users, items = columns.node_ids[USER], columns.node_ids[ITEM]
+    users, items = columns.node_ids[USER], np.asarray(columns.node_ids[ITEM], dtype=object)
     user_nodes, item_nodes = (_internal_ids(driver, database, label, columns) for label in (USER, ITEM))
     history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
-    batch = []
-    for index, (user, picks, scores) in enumerate(zip(users.tolist(), output.top_items, output.top_scores)):
-        targets = np.flatnonzero((picks >= 0) & (item_nodes[np.maximum(picks, 0)] >= 0))
-        if not len(targets) or user_nodes[index] < 0:
-            continue
-        edges = []
-        for rank, target in enumerate(targets.tolist(), start=1):
-            edge = {"node": int(item_nodes[picks[target]]), "item": items[picks[target]], "rank": rank,
-                    "score": float(scores[target])}
-            if output.evidence_items is not None:
-                evidence = output.evidence_items[index, target]
-                present = evidence >= 0
-                edge["evidence"] = items[evidence[present]].tolist()
-                edge["evidence_weights"] = np.asarray(output.evidence_weights[index, target][present],
-                                                      np.float64).tolist()
-                edge.update(ChannelParts.properties(output.evidence_channels, index, target, present))
-            edges.append(edge)
-        batch.append({"node": int(user_nodes[index]), "user": user, "history": int(history[index]), "edges": edges})
-        if len(batch) == size:
-            yield len(batch), {"rows": _Unlogged(batch)}
-            batch = []
-    if batch:
+    listed = (output.top_items >= 0) & (item_nodes[np.maximum(output.top_items, 0)] >= 0)
+    writable = np.flatnonzero(listed.any(1) & (user_nodes[:len(output.top_items)] >= 0))
+    for start in range(0, len(writable), size):
+        rows = writable[start:start + size]
+        picks, valid = output.top_items[rows], listed[rows]
+        nodes, ids = item_nodes[np.maximum(picks, 0)].tolist(), items[np.maximum(picks, 0)].tolist()
+        scores, ranks = output.top_scores[rows].astype(np.float64).tolist(), np.cumsum(valid, 1).tolist()
+        evidence = (evidence_properties(items, output.evidence_items, output.evidence_weights,
+                                        output.evidence_channels, rows)
+                    if output.evidence_items is not None else [[{}] * picks.shape[1]] * len(rows))
+        batch = [{"node": int(user_nodes[row]), "user": str(users[row]), "history": int(history[row]),
+                  "edges": [{"node": nodes[b][t], "item": ids[b][t], "rank": ranks[b][t], "score": scores[b][t],
+                             **evidence[b][t]} for t in np.flatnonzero(valid[b]).tolist()]}
+                 for b, row in enumerate(rows.tolist())]
         yield len(batch), {"rows": _Unlogged(batch)}
 
 
