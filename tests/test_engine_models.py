@@ -18,8 +18,8 @@ from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
 from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig, _initial_theta
-from kgrec.engine.neo4j.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
+from kgrec.engine.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
 from kgrec.loaders import read_dataframes
 from kgrec.loaders.synthetic import generate_sample
