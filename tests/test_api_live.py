@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from api_fixtures import WRITE_KEY, build_app
 from conftest import wipe_database
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.fold_in import LiveList, fold_in
 from kgrec.engine.data.histories import histories_from_columns

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.neo4j.writeback import write_model
 from kgrec.engine.output import ModelOutput

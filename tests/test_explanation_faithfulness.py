@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate, leave_one_out_evidence, sample_users
 from kgrec.engine.neo4j.persist import load_active
 from kgrec.engine.pipeline import train_and_publish

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
-from kgrec.cypher import library
 from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 from kgrec.engine.models.base import ChannelParts
 from kgrec.engine.neo4j import node_ids
@@ -50,6 +49,7 @@ from kgrec.engine.output import ModelOutput
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
+from kgrec.serving import library
 
 log = logging.getLogger(__name__)
 
