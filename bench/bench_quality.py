@@ -3,7 +3,7 @@ real data, over several seeds (``kgrec eval``'s protocol and code: per-user temp
 full ranking, every held-out interaction relevant).
 
 Real data never enters the repository: pass the folders and files you have, e.g.
-ml-latest-small kept in ``~/.cache/kgrec-data`` (see the README). Synthetic runs draw a new
+ml-latest-small kept in ``~/.cache/kgrec-data`` (see docs/real-data.md). Synthetic runs draw a new
 sample per seed (graph and training seed alike); real runs keep the one split and vary the
 training seed, so a model whose fit does not depend on the seed (closed form: EASE, item-kNN,
 popularity) runs once there and its spread is 0 by construction.
@@ -119,7 +119,7 @@ def main() -> None:
         return
     if not (args.sample or args.movielens or args.interactions):
         parser.error("give --sample, --movielens or --interactions (real data is not in the repository: "
-                     "see the README's quality section for where to get ml-latest-small)")
+                     "docs/real-data.md says where to get ml-latest-small)")
     report = run(args)
     print(json.dumps(report, indent=2))
     if args.out:
