@@ -39,7 +39,7 @@ import neo4j
 
 from kgrec.api.schemas import PublicRecommendation, RecommendationList
 from kgrec.config import open_driver
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.settings import read_settings
 
 STAND_IN_VERSION = "bench-stand-in"

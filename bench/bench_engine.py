@@ -88,7 +88,8 @@ def _io_only(driver, database: str, dim: int, seed: int) -> dict:
     import numpy as np
 
     from kgrec.engine.neo4j.pull import pull_graph
-    from kgrec.engine.neo4j.writeback import ModelOutput, write_model
+    from kgrec.engine.neo4j.writeback import write_model
+    from kgrec.engine.output import ModelOutput
 
     rng = np.random.default_rng(seed)
     columns, pull = pull_graph(driver, database)

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.config import open_driver
-from kgrec.engine.neo4j.output import EVIDENCE
 from kgrec.engine.neo4j.pull import pull_graph
-from kgrec.engine.neo4j.writeback import ModelOutput, write_model
+from kgrec.engine.neo4j.writeback import write_model
+from kgrec.engine.output import EVIDENCE, ModelOutput
 from kgrec.graph_schema import ITEM, USER
 from kgrec.neo4j_server import lifecycle
 from kgrec.settings import read_settings

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from kgrec.config import open_driver
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.settings import read_settings
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.config import open_driver
-from kgrec.cypher import library
 from kgrec.engine.evaluation.faithfulness import COLD_ITEM, HistoryScorer, evaluate, sample_users
 from kgrec.engine.neo4j.persist import load_active
+from kgrec.serving import library
 from kgrec.settings import read_settings
 from recording import print_and_record
 

@@ -9,7 +9,7 @@ from their train + validation interactions — for the folded-in model that is t
 (:func:`kgrec.engine.fold_in.fold_in` is this scoring, one user at a time) — and are measured on
 those users' test interactions. Goal: the folded-in NDCG@20 within 5% of the trained one.
 
-Real data never enters the repository (see the README):
+Real data never enters the repository (see docs/real-data.md):
 
     python bench/bench_foldin.py --movielens ~/.cache/kgrec-data/ml-latest-small \\
         --out bench/results/foldin.json

@@ -81,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from kgrec.config import open_driver
-    from kgrec.cypher import library
+    from kgrec.serving import library
     from kgrec.settings import read_settings
 
     kgrec_settings = read_settings()

@@ -3,7 +3,7 @@ real data, over several seeds (``kgrec eval``'s protocol and code: per-user temp
 full ranking, every held-out interaction relevant).
 
 Real data never enters the repository: pass the folders and files you have, e.g.
-ml-latest-small kept in ``~/.cache/kgrec-data`` (see the README). Synthetic runs draw a new
+ml-latest-small kept in ``~/.cache/kgrec-data`` (see docs/real-data.md). Synthetic runs draw a new
 sample per seed (graph and training seed alike); real runs keep the one split and vary the
 training seed, so a model whose fit does not depend on the seed (closed form: EASE, item-kNN,
 popularity) runs once there and its spread is 0 by construction.
@@ -11,7 +11,8 @@ popularity) runs once there and its spread is 0 by construction.
     python bench/bench_quality.py --sample 2000 --movielens ~/.cache/kgrec-data/ml-latest-small \\
         --seeds 0 1 2 --out bench/results/quality.json
 
-Prints JSON; with ``--out``, also writes it and a Markdown table beside it (``.md``).
+Prints JSON; with ``--out``, also writes it. ``bench/results_report.py`` turns it into tables
+(``bench/RESULTS.md`` and the README's quality table).
 """
 
 from __future__ import annotations
@@ -79,37 +80,6 @@ def run(args: argparse.Namespace) -> dict:
     return report
 
 
-def markdown(report: dict) -> str:
-    """Per dataset, one table of the measures and one of the segments: mean ± standard deviation
-    over the seeds."""
-    lines = [f"# Ranking quality (seeds {', '.join(map(str, report['seeds']))}; mean ± std)", ""]
-    for name, summary in report["datasets"].items():
-        lines += [f"## {name}", "", "| method | " + " | ".join(METRICS) + " |",
-                  "|---" * (len(METRICS) + 1) + "|"]
-        for method, values in summary.items():
-            cells = [f"{values[m]['mean']:.4f} ± {values[m]['std']:.4f}" if m != "seconds"
-                     else f"{values[m]['mean']:.1f}" for m in METRICS]
-            seeds = (f" (seed{'s' * (len(values['seeds']) > 1)} {', '.join(map(str, values['seeds']))})"
-                     if "seeds" in values else "")
-            lines.append(f"| {method}{seeds} | " + " | ".join(cells) + " |")
-        lines.append("")
-        first = next(iter(summary.values()))
-        if SEGMENT_METRICS[0] not in first:
-            continue
-        heads = [f"{segment} NDCG@20 / Recall@20 ({first[f'{segment}:users']['mean']:.0f} users, "
-                 f"{first[f'{segment}:interactions']['mean']:.0f} test interactions)" for segment in SEGMENTS]
-        lines += ["Segments (`kgrec.engine.evaluation.metrics.segments`): cold items have ≤ 5 interactions in "
-                  "train + validation, short histories ≤ 20, long histories ≥ 200.", "",
-                  "| method | " + " | ".join(heads) + " |", "|---" * (len(SEGMENTS) + 1) + "|"]
-        for method, values in summary.items():
-            cells = [f"{values[f'{s}:ndcg@20']['mean']:.4f} ± {values[f'{s}:ndcg@20']['std']:.4f} / "
-                     f"{values[f'{s}:recall@20']['mean']:.4f} ± {values[f'{s}:recall@20']['std']:.4f}"
-                     if values[f"{s}:users"]["mean"] else "— (no such user)" for s in SEGMENTS]
-            lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def merge(paths: list[Path]) -> dict:
     """One report from reports that ran different methods (e.g. in parallel, or a slow model on
     fewer seeds): their methods side by side, per dataset, in the order given. A method run on
@@ -137,7 +107,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
     parser.add_argument("--methods", nargs="+", default=None, help="models (default: kgrec eval's)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=None, help="write JSON here and Markdown beside it")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON here")
     parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                         help="instead of running: merge these reports (same seeds, other methods) into --out")
     args = parser.parse_args()
@@ -146,17 +116,15 @@ def main() -> None:
         report = merge(args.merge)
         if args.out:
             args.out.write_text(json.dumps(report, indent=2) + "\n")
-            args.out.with_suffix(".md").write_text(markdown(report))
         return
     if not (args.sample or args.movielens or args.interactions):
         parser.error("give --sample, --movielens or --interactions (real data is not in the repository: "
-                     "see the README's quality section for where to get ml-latest-small)")
+                     "docs/real-data.md says where to get ml-latest-small)")
     report = run(args)
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
-        args.out.with_suffix(".md").write_text(markdown(report))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ transactionally: the same graph) -> engine (pull, train, write back)
 This one runs them against a local server of their own — ``$KGREC_HOME/bench`` on your ports
 + 20000, sharing the downloaded jars, 2 GB heap, never your own database — or against
 ``NEO4J_URI`` when it is set (that database is emptied), adds the machine and software
-versions, and writes
-``bench/results/<size>.json`` and ``bench/results/<size>.md``, then prints the Markdown table.
+versions, writes
+``bench/results/<size>.json`` and prints a Markdown summary (``bench/results_report.py`` renders
+the JSON into ``bench/RESULTS.md``).
 
 Sizes: ``smoke`` (20k interactions, about a minute), ``medium`` (200k), ``full`` (1,000,000),
 or a number.
@@ -137,9 +138,7 @@ def main() -> int:
             lines.append(f"| {name} | {step['seconds']} | {_headline(name, step['result'])} |")
         else:
             lines.append(f"| {name} | {step.get('seconds', '-')} | {step.get('skipped') or 'FAILED: ' + ' '.join(step['stderr_tail'][-1:])} |")
-    table = "\n".join(lines) + "\n"
-    (RESULTS / f"{args.size}.md").write_text(table)
-    print(table)
+    print("\n".join(lines))
     return 1 if any("failed" in s for s in report["steps"].values()) else 0
 
 

@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "kgrec.neo4j_server.commands",
     "kgrec.loaders.commands",
     "kgrec.engine.commands",
-    "kgrec.cypher.commands",
+    "kgrec.serving.commands",
     "kgrec.api.commands",
     "kgrec.demo",
 )

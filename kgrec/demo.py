@@ -99,12 +99,12 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
     from kgrec.config import open_driver
-    from kgrec.cypher import library
     from kgrec.engine.neo4j.pull import pull_graph
     from kgrec.engine.pipeline import train_and_publish
     from kgrec.engine.training.config import TrainConfig
     from kgrec.loaders import write_graph
     from kgrec.loaders.synthetic import generate_sample
+    from kgrec.serving import library
 
     torch.set_num_threads(args.threads)
     layout = settings.layout
@@ -157,7 +157,7 @@ def _sample_users(driver: neo4j.Driver, database: str, version: str, n: int = 3)
 
 def _how_to_look(layout: ServerLayout, user: str) -> str:
     style = resources.files("kgrec") / "browser" / "kgrec.grass"
-    query = resources.files("kgrec.cypher") / "explain.cypher"
+    query = cypher.path("explain")
     return f"""
 === See it in Neo4j Browser ===
   Open {layout.browser_url}  (user neo4j, password in {layout.password_file})

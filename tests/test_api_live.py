@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from api_fixtures import WRITE_KEY, build_app
 from conftest import wipe_database
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.training.config import TrainConfig
 from kgrec.engine.fold_in import LiveList, fold_in
 from kgrec.engine.data.histories import histories_from_columns
-from kgrec.engine.neo4j.output import ranked
+from kgrec.engine.output import ranked
 from kgrec.engine.neo4j.persist import load_frozen
 from kgrec.engine.pipeline import train_and_publish
 from kgrec.engine.neo4j.pull import pull_graph

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kgrec import cypher
-from kgrec.cypher import library
+from kgrec.serving import library
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.browser]
 

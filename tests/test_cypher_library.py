@@ -7,12 +7,12 @@ embeddings) with hand-set values, so each query's behaviour can be checked exact
 from __future__ import annotations
 
 import re
-from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from kgrec import cypher
-from kgrec.cypher import library
+from kgrec.serving import library
 
 pytestmark = pytest.mark.neo4j
 
@@ -139,9 +139,7 @@ def test_active_model_and_existence(movie_graph):
 
 
 def test_every_query_file_documents_its_parameters():
-    for entry in resources.files("kgrec.cypher").iterdir():
-        if not entry.name.endswith(".cypher"):
-            continue
+    for entry in cypher.query_files().values():
         text = entry.read_text()
         header = "\n".join(line for line in text.splitlines() if line.startswith("//"))
         assert re.match(rf"// {entry.name[:-7]}\b", header), f"{entry.name}: header must start with its name"
@@ -149,9 +147,20 @@ def test_every_query_file_documents_its_parameters():
             assert f"${param}" in header, f"{entry.name}: ${param} is not documented"
 
 
+def test_the_queries_the_readme_tells_people_to_paste_are_the_public_ones():
+    """The README's Browser guide names the public queries; every one is in ``public/``, and
+    ``public/`` holds nothing a person is not meant to paste (no writes)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    public = {name for name, entry in cypher.query_files().items() if entry.parent.name == "public"}
+    named = set(re.findall(r"`([a-z_]+)`", readme.split("## Cypher and Neo4j Browser")[1].split("## HTTP API")[0]))
+    assert named & set(cypher.query_files()) <= public and "explain" in public
+    for name in public:
+        assert not re.search(r"\b(CREATE|MERGE|SET|DELETE|REMOVE)\b", cypher.load(name)), name
+
+
 def test_sentence_templates_per_shape():
-    from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship
-    from kgrec.cypher.sentences import sentence
+    from kgrec.serving.results import ExplanationPath, PathNode, PathRelationship
+    from kgrec.serving.sentences import sentence
 
     def path(shape, names, rels, **fields):
         nodes = [PathNode(label="X", id=n.lower(), name=n) for n in names]

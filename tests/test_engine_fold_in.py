@@ -13,7 +13,7 @@ from kgrec.engine.fold_in import fold_in
 from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns, columns_from_tabular
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.models.base import create
-from kgrec.engine.neo4j.output import model_output
+from kgrec.engine.output import model_output
 from kgrec.engine.neo4j.persist import ModelNotAvailableError, load_frozen, save_model
 from kgrec.engine.data.split import temporal_split
 from kgrec.graph_schema import ITEM, USER

@@ -6,6 +6,7 @@ import io
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -16,10 +17,11 @@ from kgrec.engine.evaluation.evaluate import fit_data, format_table, run_evaluat
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
-from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig
-from kgrec.engine.neo4j.output import EVIDENCE, ranked, strongest_evidence
+from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig, _initial_theta
 from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
+from kgrec.engine.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
+from kgrec.loaders import read_dataframes
 from kgrec.loaders.synthetic import generate_sample
 
 torch.set_num_threads(1)
@@ -151,13 +153,42 @@ def test_attention_is_a_distribution_per_user_and_per_item(columns, attention):
     assert np.allclose(per_item[per_item > 0], 1.0, atol=1e-5)
 
 
-def test_attention_learns_to_favour_recent_interactions(columns, attention):
-    model, _ = attention
-    params = model.attention_parameters()
-    assert params["tau"] > 0 and 0 < params["floor"] < 1
-    histories = histories_from_columns(columns, users=np.array([7]))
-    alpha = model._alpha(histories, model.theta).numpy()
-    assert alpha[histories.recency == 0].max() > alpha[histories.recency == histories.recency.max()].min()
+def _walks(time_ordered: bool, users: int = 150, items: int = 60, steps: int = 25) -> GraphColumns:
+    """Users walking along a ring of items one or two steps at a time: the latest interaction
+    tells the next one, older ones tell less. With the timestamps shuffled, order tells nothing."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for user in range(users):
+        item, seen = int(rng.integers(items)), set()
+        times = np.arange(steps) if time_ordered else rng.permutation(steps)
+        for ts in times:
+            while item in seen:
+                item = (item + 1) % items
+            seen.add(item)
+            rows.append((f"u{user}", f"i{item}", int(ts)))
+            item = (item + 1 + int(rng.integers(2))) % items
+    return columns_from_tabular(read_dataframes(interactions=pd.DataFrame(rows, columns=["user_id", "item_id", "ts"])))
+
+
+def _recency_preference(model, columns: GraphColumns, theta: torch.Tensor) -> float:
+    """Mean attention on each user's newest interaction over that on those 10 or more back."""
+    histories = histories_from_columns(columns)
+    alpha = model._alpha(histories, theta).numpy()
+    return float(alpha[histories.recency == 0].mean() / alpha[histories.recency >= 10].mean())
+
+
+def test_attention_learns_to_favour_recent_interactions():
+    """Where order matters, the fitted attention weighs the newest interaction far more than its
+    starting point does (about 4x); where it does not (the same walks, time shuffled), it learns
+    a flatter curve than it started with. Both fail for a model that does not learn its curve."""
+    preference = {}
+    for time_ordered in (True, False):
+        columns = _walks(time_ordered)
+        model = create("attention", TrainConfig(seed=0)).fit(fit_data(columns, temporal_split(columns)))
+        initial = _recency_preference(model, columns, _initial_theta(len(model.relations)))
+        preference[time_ordered] = _recency_preference(model, columns, model.theta) / initial
+    assert preference[True] > 10, preference
+    assert preference[False] < 1, preference
 
 
 def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp_path):

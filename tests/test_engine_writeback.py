@@ -16,9 +16,10 @@ import time
 import numpy as np
 import pytest
 
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.neo4j.pull import pull_graph
-from kgrec.engine.neo4j.writeback import ModelOutput, write_model
+from kgrec.engine.neo4j.writeback import write_model
+from kgrec.engine.output import ModelOutput
 from kgrec.loaders import write_graph
 from kgrec.loaders.synthetic import generate_sample
 

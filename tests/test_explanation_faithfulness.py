@@ -8,14 +8,16 @@ measures of ``kgrec eval --explanations`` with the frozen model (nothing retrain
 - after storing, on the sampled users' RECOMMENDED edges, the evidence a decomposable model's
   write-back stores: each recommendation's top-10 history items by their exact leave-one-out
   score drop (:func:`leave_one_out_evidence`). The explanations must then go through that
-  evidence, carry its contribution as their weight, and beat a random valid path (goal: 2x).
+  evidence in its order, carry its stored weight, and beat a random valid path (goal: 2x). (The
+  measured drop equals the stored weight there by construction, so the gap between them is
+  checked on the published evidence, where it is not.)
 """
 
 from __future__ import annotations
 
 import pytest
 
-from kgrec.cypher import library
+from kgrec.serving import library
 from kgrec.engine.evaluation.faithfulness import HistoryScorer, evaluate, leave_one_out_evidence, sample_users
 from kgrec.engine.neo4j.persist import load_active
 from kgrec.engine.pipeline import train_and_publish
@@ -52,7 +54,10 @@ def test_published_evidence_ranks_the_explanations(trained):
     print(report.table())
     # The write-back stores each recommendation's evidence; the explanations go through it.
     assert report.sources == {"model_contribution": report.explained}
-    assert report.contribution_gap is not None
+    # The stored contribution is exact for the whole history; removing the interaction also
+    # renormalises the user's attention, so the measured drop differs, but by far less than the
+    # drop itself (measured: 0.0010 against 0.0034).
+    assert report.contribution_gap < 0.5 * report.chosen["mean_score_drop"], report.table()
     _assert_readable(report, 20)
     assert report.chosen["mean_score_drop"] > report.random["mean_score_drop"] > 0, report.table()
     # Each top explanation is the path of its evidence's largest channel (recomputed from the
@@ -115,8 +120,6 @@ def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over
     report = evaluate(driver, database, scorer, users, k=10)
     print(report.table())
     assert report.sources == {"model_contribution": report.explained}
-    # The path's weight is the stored contribution, and removing the evidence drops the score by it.
-    assert report.contribution_gap == pytest.approx(0.0, abs=1e-4)
     # Measured 1.5%: for 6 of 400 items the only positive evidence with a path among the top-10
     # leave-one-out drops is an interaction the user disliked; its sentence then says what happened.
     _assert_readable(report, 40, disliked_at_most=0.03)

@@ -22,7 +22,7 @@ import pytest
 from api_fixtures import make_client  # noqa: F401  (pytest fixture)
 from conftest import create_hand_made_graph
 from kgrec import cypher
-from kgrec.cypher import library
+from kgrec.serving import library
 
 pytestmark = pytest.mark.neo4j
 
@@ -219,7 +219,7 @@ def test_http_shows_other_users_only_as_a_count(graph, make_client, stored):  # 
 def test_anonymising_keeps_items_whose_id_equals_a_users():
     """MovieLens numbers users and movies from 1: only the other user's end is blanked."""
     from kgrec.api.schemas import PublicExplanationPath
-    from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship
+    from kgrec.serving.results import ExplanationPath, PathNode, PathRelationship
 
     path = ExplanationPath(
         nodes=[PathNode(label="User", id="1", name="1"), PathNode(label="Item", id="2", name="Heat"),

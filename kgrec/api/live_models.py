@@ -19,9 +19,9 @@ import torch
 
 from kgrec.api.neo4j_calls import open_api_driver
 from kgrec.api.settings import ApiSettings
-from kgrec.cypher import library
 from kgrec.engine.fold_in import fold_in
 from kgrec.engine.neo4j.persist import FrozenModel, ModelNotAvailableError, load_frozen
+from kgrec.serving import library
 
 log = logging.getLogger(__name__)
 

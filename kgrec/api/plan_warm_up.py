@@ -9,7 +9,7 @@ JVM happened to get fast enough. Planned here with no time limit, on a driver of
 the plans are cached before (or soon after) the first requests come.
 
 Neo4j keys a cached plan on the query and on the sizes of its string and list parameters by order
-of magnitude (see :func:`kgrec.cypher.library.plan`), so each query is planned for the shapes
+of magnitude (see :func:`kgrec.serving.library.plan`), so each query is planned for the shapes
 requests give it: ids of 2-10, 1 and 11-100 characters (most common first), lists of one item,
 of a page of items and of more. A restarted Neo4j has lost its plans: every request that Neo4j
 could not serve (unreachable, or over its budget) asks for another round, which costs little
@@ -27,7 +27,7 @@ from typing import Any
 from kgrec.api.errors import NEO4J_UNAVAILABLE
 from kgrec.api.neo4j_calls import open_api_driver
 from kgrec.api.settings import ApiSettings
-from kgrec.cypher import library
+from kgrec.serving import library
 
 log = logging.getLogger(__name__)
 

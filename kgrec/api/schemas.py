@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API, and the limits on what one request may ask.
 
-Result items are the query library's own models (:mod:`kgrec.cypher.results`), so the CLI, the
+Result items are the query library's own models (:mod:`kgrec.serving.results`), so the CLI, the
 Python API and HTTP describe a recommendation the same way, with one exception: explanation
 paths. Over HTTP a path never shows another user: the users on a co-interaction path become one
 ``Others`` node carrying only a count, and their relationships lose the user end, the rating and
@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from kgrec.cypher.results import ExplanationPath, PathNode, PathRelationship, Recommendation, SimilarItem
+from kgrec.serving.results import ExplanationPath, PathNode, PathRelationship, Recommendation, SimilarItem
 
 #: Upper bounds on one request's work: part of the API contract (they appear in the OpenAPI
 #: schema), so a client can never ask for a huge expansion of paths.

@@ -283,7 +283,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
 def _recommend(args: argparse.Namespace, settings: Settings) -> int:
     from kgrec.config import open_driver
-    from kgrec.cypher import library
+    from kgrec.serving import library
 
     connection = settings.neo4j
     with open_driver(connection) as driver:

@@ -4,7 +4,7 @@ A model that :attr:`~kgrec.engine.models.base.Recommender.folds_in` defines a us
 user's interactions only, so a user it was never trained on (a new user, or new interactions
 since the last ``kgrec train``) is scored exactly as a trained one: the same
 :meth:`~kgrec.engine.models.base.Recommender.score`, the same top-K rule and the same evidence
-ranking as the write-back (:mod:`kgrec.engine.neo4j.output`), over the item ids the model was saved
+ranking as the write-back (:mod:`kgrec.engine.output`), over the item ids the model was saved
 with. Nothing is trained and no other user or item is touched, so one user costs one scoring
 pass over the catalogue.
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from kgrec.engine.data.histories import history_of
 from kgrec.engine.edge_evidence import evidence_properties
-from kgrec.engine.neo4j.output import ranked, strongest_evidence
+from kgrec.engine.output import ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
 

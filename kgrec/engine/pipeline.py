@@ -25,7 +25,7 @@ from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation.evaluate import fit_data
 from kgrec.engine.models.base import create
-from kgrec.engine.neo4j.output import model_output
+from kgrec.engine.output import model_output
 from kgrec.engine.neo4j.persist import model_checkpoints, prune_checkpoints, save_model
 from kgrec.engine.neo4j.pull import PullStats, pull_graph
 from kgrec.engine.neo4j.writeback import WriteStats, write_model

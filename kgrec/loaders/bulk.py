@@ -1,7 +1,7 @@
 """Bulk import into an empty database: the same tables, written by Neo4j's offline importer.
 
-Why: a first load through transactions is bound by the server's CPU (23.7k interactions/s at
-1M on two cores, see the README); ``neo4j-admin database import full`` writes the store files
+Why: a first load through transactions is bound by the server's CPU (see "Transactional load"
+in bench/RESULTS.md); ``neo4j-admin database import full`` writes the store files
 directly. It needs the server stopped and the database empty, so it is for the first load of
 the local server only; later loads stay transactional (:func:`~kgrec.loaders.write_graph`).
 

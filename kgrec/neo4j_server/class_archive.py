@@ -1,7 +1,7 @@
 """A class data sharing archive of the server's classes (AppCDS, JEP 350), so starts load less.
 
 Why: on this two-core machine a start spends most of its time loading, verifying and compiling
-Neo4j's classes before the first query answers (see the README's benchmark notes); a JVM started
+Neo4j's classes before the first query answers (measured in bench/RESULTS.md, "Bulk load options"); a JVM started
 with an archive of those classes maps them instead. A start without an archive writes one
 (``-XX:ArchiveClassesAtExit``) when the server stops; later starts use it
 (``-XX:SharedArchiveFile``).

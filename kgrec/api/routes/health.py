@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.schemas import Health, Readiness
-from kgrec.cypher import library
+from kgrec.serving import library
 
 router = APIRouter(tags=["health"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from kgrec.api.deps import Neo4jDep, require_write_key
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.schemas import InteractionBatch, InteractionsRecorded
-from kgrec.cypher import library
+from kgrec.serving import library
 
 router = APIRouter(prefix="/interactions", tags=["interactions"], dependencies=[Depends(require_write_key)],
                    responses=error_responses(400, 401, 403, 404, 413, 422, 503))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.schemas import MAX_K, NodeId, SimilarItems
-from kgrec.cypher import library
+from kgrec.serving import library
 
 router = APIRouter(prefix="/items", tags=["items"],
                    responses=error_responses(401, 403, 404, 422, 503))

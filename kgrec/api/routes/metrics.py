@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, NEO4J_UNAVAILABLE
-from kgrec.cypher import library
+from kgrec.serving import library
 
 router = APIRouter(tags=["health"])
 

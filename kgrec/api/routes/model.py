@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from kgrec.api.deps import Neo4jDep
 from kgrec.api.errors import ApiError, error_responses
-from kgrec.cypher import library
-from kgrec.cypher.results import ModelInfo
+from kgrec.serving import library
+from kgrec.serving.results import ModelInfo
 
 router = APIRouter(prefix="/model", tags=["model"],
                    responses=error_responses(401, 403, 404, 503))

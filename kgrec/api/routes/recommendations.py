@@ -13,9 +13,9 @@ from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExplanationPath,
                                PublicRecommendation, RecommendationList)
-from kgrec.cypher import library
-from kgrec.cypher.results import Recommendation
 from kgrec.engine.fold_in import fold_in
+from kgrec.serving import library
+from kgrec.serving.results import Recommendation
 
 #: items a live list stores (as many as a training's write-back), more when a request asks for more
 LIVE_K = 20

@@ -47,12 +47,12 @@ import neo4j
 import numpy as np
 
 from kgrec import cypher
-from kgrec.cypher import library
-from kgrec.cypher.results import ExplanationPath
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.data.histories import histories_from_columns
 from kgrec.engine.models.base import Recommender
 from kgrec.graph_schema import ITEM, USER
+from kgrec.serving import library
+from kgrec.serving.results import ExplanationPath
 
 
 class FrozenScorer(Protocol):

@@ -30,7 +30,7 @@ class SASRecConfig:
             without improvement stop it.
         negatives: items drawn uniformly per batch as the softmax's negatives (0: the whole
             catalogue, as chosen: on ml-latest-small 1,024 drawn items were faster per epoch but
-            needed more epochs and ranked worse, see the README's quality section).
+            needed more epochs and ranked worse, see bench/RESULTS.md).
         default_epochs: without a validation split, this many epochs.
     """
 

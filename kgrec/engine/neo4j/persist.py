@@ -33,7 +33,6 @@ import numpy as np
 import torch
 
 from kgrec import cypher
-from kgrec.cypher import library
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create, model_class
 from kgrec.engine.models.options import option_names
@@ -41,6 +40,7 @@ from kgrec.engine.neo4j.pull import pull_graph
 from kgrec.engine.training.config import TrainConfig
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM
+from kgrec.serving import library
 
 log = logging.getLogger(__name__)
 

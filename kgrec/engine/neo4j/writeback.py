@@ -41,56 +41,21 @@ import numpy as np
 import pandas as pd
 
 from kgrec import cypher
-from kgrec.cypher import library
-from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
+from kgrec.engine.data.graph import INTERACTION_KEY, GraphColumns
 from kgrec.engine.edge_evidence import evidence_properties
-from kgrec.engine.models.base import ChannelParts
 from kgrec.engine.neo4j import node_ids
 from kgrec.engine.neo4j.publish_lock import DEFAULT_WAIT_S, LOCK_NAME, PublishLock, PublishLockedError
+from kgrec.engine.output import ModelOutput
 from kgrec.errors import KgrecError
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
+from kgrec.serving import library
 
 log = logging.getLogger(__name__)
 
 SLOTS = ("a", "b")
 #: how long a write-back waits for its vector indexes to come online before the publish fails
 INDEX_TIMEOUT_S = 600
-
-
-@dataclass
-class ModelOutput:
-    """Everything a trained model hands to the write-back, aligned with a :class:`GraphColumns`.
-
-    Attributes:
-        version: the new model version (unique).
-        embeddings: label -> (nodes of that label, dim) array, rows in ``columns.node_ids`` order.
-        attention: relationship key -> (relationships,) values in [0, 1], in ``columns.edges`` order.
-        top_items: (users, K) item indices per user in ``columns.node_ids["User"]`` order, best
-            first; -1 pads a shorter list.
-        top_scores: (users, K) the matching scores.
-        params, metrics: JSON-serialisable provenance stored on the ``:Model`` node.
-        checkpoint: path of the saved model (:mod:`kgrec.engine.neo4j.persist`), stored on the
-            ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
-            its own weights.
-        evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
-            interactions (item indices, -1 pads) that contribute most to its score, and their
-            exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
-        evidence_channels: how each of those contributions splits into the model's channels
-            (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
-    """
-
-    version: str
-    embeddings: dict[str, np.ndarray]
-    attention: dict[EdgeKey, np.ndarray]
-    top_items: np.ndarray
-    top_scores: np.ndarray
-    params: dict = field(default_factory=dict)
-    metrics: dict = field(default_factory=dict)
-    checkpoint: str | None = None
-    evidence_items: np.ndarray | None = None
-    evidence_weights: np.ndarray | None = None
-    evidence_channels: ChannelParts | None = None
 
 
 @dataclass(frozen=True)

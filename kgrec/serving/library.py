@@ -1,6 +1,6 @@
 """Running the query library from Python: typed results for the CLI, the API and tests.
 
-Every function takes the driver and database name, runs one ``.cypher`` file of this package
+Every function takes the driver and database name, runs one query of :mod:`kgrec.cypher`
 with parameters, and returns pydantic models. Reads go through ``execute_query`` with READ
 routing (a managed transaction with the driver's retry). The functions the API calls take a
 keyword ``timeout`` (seconds): Neo4j itself ends the query when it passes, so a request the
@@ -16,11 +16,11 @@ from typing import Any
 import neo4j
 
 from kgrec import cypher
-from kgrec.cypher.results import (ActiveModel, ExplanationPath, PathNode, PathRelationship,
-                                  Recommendation, RecommendationState, SimilarItem)
-from kgrec.cypher.sentences import sentence
 from kgrec.errors import KgrecError
 from kgrec.progress import progress_bar
+from kgrec.serving.results import (ActiveModel, ExplanationPath, PathNode, PathRelationship,
+                                   Recommendation, RecommendationState, SimilarItem)
+from kgrec.serving.sentences import sentence
 
 class UnknownItemError(KgrecError, LookupError):
     """Interactions named items that are not in the graph; nothing was written."""

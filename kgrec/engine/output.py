@@ -9,20 +9,54 @@ Browser show the ranking the model itself computed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from kgrec.engine.data.graph import GraphColumns
+from kgrec.engine.data.graph import EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.evaluation.metrics import top_k
 from kgrec.engine.models.base import ChannelParts, Recommender
-from kgrec.engine.neo4j.writeback import ModelOutput
 from kgrec.progress import progress_bar
 
 #: evidence interactions kept per recommendation
 EVIDENCE = 10
+
+
+@dataclass
+class ModelOutput:
+    """Everything a trained model hands to the write-back, aligned with a :class:`GraphColumns`.
+
+    Attributes:
+        version: the new model version (unique).
+        embeddings: label -> (nodes of that label, dim) array, rows in ``columns.node_ids`` order.
+        attention: relationship key -> (relationships,) values in [0, 1], in ``columns.edges`` order.
+        top_items: (users, K) item indices per user in ``columns.node_ids["User"]`` order, best
+            first; -1 pads a shorter list.
+        top_scores: (users, K) the matching scores.
+        params, metrics: JSON-serialisable provenance stored on the ``:Model`` node.
+        checkpoint: path of the saved model (:mod:`kgrec.engine.neo4j.persist`), stored on the
+            ``:Model`` node as ``checkpoint`` before the flip, so the active model always names
+            its own weights.
+        evidence_items, evidence_weights: (users, K, E) per recommendation, the user's
+            interactions (item indices, -1 pads) that contribute most to its score, and their
+            exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
+        evidence_channels: how each of those contributions splits into the model's channels
+            (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
+    """
+
+    version: str
+    embeddings: dict[str, np.ndarray]
+    attention: dict[EdgeKey, np.ndarray]
+    top_items: np.ndarray
+    top_scores: np.ndarray
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    checkpoint: str | None = None
+    evidence_items: np.ndarray | None = None
+    evidence_weights: np.ndarray | None = None
+    evidence_channels: ChannelParts | None = None
 
 
 @dataclass

@@ -3,14 +3,14 @@
 Example: "Because you rated *Alien* (5★), which is also in *Sci-Fi*, like *Dune*."
 
 Every name in a sentence is the name of a node on its path. A disliked interaction (see
-:attr:`~kgrec.cypher.results.ExplanationPath.disliked`) is never given as the reason: such a
+:attr:`~kgrec.serving.results.ExplanationPath.disliked`) is never given as the reason: such a
 sentence states what happened ("You rated *X*; 3 other people who rated *X* also rated *Y*.")
 without "Because" and without the stars. Other users appear only as a count.
 """
 
 from __future__ import annotations
 
-from kgrec.cypher.results import ExplanationPath, PathRelationship
+from kgrec.serving.results import ExplanationPath, PathRelationship
 
 #: How an item relates to a category or entity, as words after "which is also ...".
 _RELATION_PHRASES = {

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from kgrec.config import open_driver
-from kgrec.cypher import library
+from kgrec.serving import library
 
 if TYPE_CHECKING:
     from kgrec.settings import Settings

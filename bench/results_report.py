@@ -1,0 +1,440 @@
+"""Write ``bench/RESULTS.md`` and the README's quality table from ``bench/results/*.json``.
+
+The JSON files are the only source of every measured number; this script is the only thing
+that turns them into prose tables, so a number in RESULTS.md or in the README's quality section
+cannot disagree with the run that produced it. Its output depends on the JSON alone (no date,
+no machine), so ``tests/test_results_report.py`` can regenerate it and fail when the committed
+files are stale.
+
+    python bench/results_report.py            # rewrite bench/RESULTS.md and README's quality block
+    python bench/results_report.py --check    # exit 1 when either is stale
+
+Each results file has a renderer of its own, chosen by its name or by its shape. A renderer
+reads the keys it knows with ``.get``; a file no renderer knows, or whose shape has changed
+under its renderer, is shown key by key, so a new benchmark appears without touching this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH / "results"
+RESULTS_MD = BENCH / "RESULTS.md"
+README = BENCH.parent / "README.md"
+REGENERATE = "python bench/results_report.py"
+QUALITY_BEGIN = "<!-- results:quality -->"
+QUALITY_END = "<!-- /results:quality -->"
+#: the summary file of bench/bench_quality.py whose tables the README shows
+README_QUALITY = "quality.json"
+
+Lines = list[str]
+
+METHOD_NAMES = {
+    "attention": "**attention (kgrec)**",
+    "ease_recency": "EASE + recency-weighted history",
+    "ease": "EASE",
+    "item_knn": "item-kNN",
+    "popularity": "popularity",
+    "sasrec": "SASRec",
+    "lightgcn": "LightGCN",
+    "kgat": "KGAT",
+}
+QUALITY_METRICS = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "diversity@20", "novelty@20")
+SEGMENTS = {"cold_items": "cold items", "short_history": "short histories", "long_history": "long histories"}
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+def number(value: Any) -> str:
+    """One cell: integers with thousands separators, floats to four significant digits (one decimal
+    from 100 on)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value == int(value):
+            return f"{int(value):,}"
+        if abs(value) < 100:
+            return f"{value:.4g}"
+        return f"{value:,.1f}"
+    if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        if len(value) > 10:
+            return f"{number(min(value))}–{number(max(value))} ({len(value)} values)"
+        return ", ".join(number(v) for v in value)
+    if value is None:
+        return "—"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[str]]) -> Lines:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(row) + " |" for row in rows] + [""]
+
+
+def flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted key, leaf) pairs; a list of numbers is one leaf, a list of records is labelled by
+    each record's ``name`` or ``query`` when it has one, else by its position. A list under the
+    key ``runs`` is only counted: the benchmarks record the single runs beside the medians that
+    summarise them."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from flatten(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
+        if path.rsplit(".", 1)[-1] == "runs":
+            yield path, f"{len(value)} runs"
+            return
+        labels = [v.get("name") or v.get("query") if isinstance(v, dict) else None for v in value]
+        for index, (label, inner) in enumerate(zip(labels, value)):
+            if label:
+                inner = {k: v for k, v in inner.items() if k not in ("name", "query")}
+            yield from flatten(inner, f"{path}[{label or index}]")
+    else:
+        yield path, value
+
+
+# --- renderers: each takes a file's JSON and returns its section's lines ------------------------
+
+def render_generic(data: Any) -> Lines:
+    """Every leaf, key by key; the runs of a file (its top-level entries) side by side when they
+    have the same keys, at most four to a table."""
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        return table(["measure", "value"], [[key or "value", number(v)] for key, v in flatten(data)])
+    groups: list[list[str]] = []
+    for name, run in data.items():
+        if groups and set(run) == set(data[groups[-1][0]]) and len(groups[-1]) < 4:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    lines: Lines = []
+    for group in groups:
+        flat = {name: dict(flatten(data[name])) for name in group}
+        keys = list(dict.fromkeys(key for name in group for key in flat[name]))
+        lines += table(["measure"] + [f"`{name}`" for name in group],
+                       [[key] + [number(flat[name].get(key)) for name in group] for key in keys])
+    return lines
+
+
+def _mean_cell(values: dict, metric: str) -> str:
+    entry = values.get(metric)
+    if not isinstance(entry, dict) or "mean" not in entry:
+        return "—"
+    runs = entry.get("runs") or []
+    if metric == "seconds":
+        return f"{entry['mean']:.0f}"
+    if metric.startswith("novelty"):
+        return f"{entry['mean']:.2f}"
+    if len(set(runs)) > 1:
+        return f"{entry['mean']:.4f} ± {entry['std']:.4f}"
+    return f"{entry['mean']:.4f}"
+
+
+def _method_label(method: str, values: dict, report_seeds: list) -> str:
+    label = METHOD_NAMES.get(method, method)
+    seeds = values.get("seeds", report_seeds)
+    if seeds != report_seeds and seeds:
+        label += f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} only)"
+    return label
+
+
+def quality_tables(data: dict, segments: bool) -> Lines:
+    """bench/bench_quality.py's summary: per dataset, the measures of every method (mean ± std
+    over the seeds where the runs differ), and its segments."""
+    seeds = data.get("seeds", [])
+    lines: Lines = []
+    for dataset, summary in data["datasets"].items():
+        lines += [f"*{dataset}* (NDCG@20 ... novelty@20, fit + evaluation seconds; seeds "
+                  f"{', '.join(map(str, seeds))}):", ""]
+        metrics = [m for m in QUALITY_METRICS if any(m in v for v in summary.values())]
+        rows = [[_method_label(method, values, seeds)] + [_mean_cell(values, m) for m in metrics + ["seconds"]]
+                for method, values in summary.items()]
+        lines += table(["method"] + metrics + ["fit + eval s"], rows)
+        if not segments:
+            continue
+        present = [s for s in SEGMENTS if any(f"{s}:ndcg@20" in v for v in summary.values())]
+        if not present:
+            continue
+        first = next(v for v in summary.values() if f"{present[0]}:ndcg@20" in v)
+        heads = [f"{SEGMENTS[s]} ({number(first.get(f'{s}:users', {}).get('mean'))} users, "
+                 f"{number(first.get(f'{s}:interactions', {}).get('mean'))} test interactions)" for s in present]
+        rows = []
+        for method, values in summary.items():
+            cells = []
+            for s in present:
+                if not values.get(f"{s}:users", {}).get("mean"):
+                    cells.append("— (no such user)")
+                else:
+                    cells.append(f"{_mean_cell(values, f'{s}:ndcg@20')} / {_mean_cell(values, f'{s}:recall@20')}")
+            rows.append([_method_label(method, values, seeds)] + cells)
+        lines += [f"Segments of *{dataset}*, NDCG@20 / Recall@20 (cold items: ≤ 5 interactions in "
+                  "train + validation; short histories ≤ 20, long ≥ 200; each on its own test interactions):", ""]
+        lines += table(["method"] + heads, rows)
+    if data.get("note"):
+        lines += [str(data["note"]), ""]
+    return lines
+
+
+def render_quality(data: dict) -> Lines:
+    return quality_tables(data, segments=True)
+
+
+def _share_not(counts: dict | None, kind: str) -> float | None:
+    """The share of ``counts`` that is not ``kind`` (None without counts)."""
+    if not counts:
+        return None
+    return 1 - counts.get(kind, 0) / sum(counts.values())
+
+
+def render_explanations(data: dict) -> Lines:
+    """kgrec eval --explanations on a trained model, beside the earlier rule's upper bound."""
+    lines: Lines = []
+    for dataset, run in data.items():
+        after, before = run.get("after", {}), run.get("before", {})
+        chosen, random = after.get("chosen", {}), after.get("random", {})
+        rows = [
+            ["channel fidelity of the top explanations (≥ 0.9)",
+             f"≤ {number(before.get('channel_fidelity_upper_bound'))}", number(after.get("channel_fidelity"))],
+            ["top explanations showing the evidence's largest channel", "", number(after.get("largest_channel_shown"))],
+            ["top explanations through a genre/tag path", number(before.get("knowledge_graph_top_share")),
+             number(_share_not(after.get("top_shapes"), "co_interaction"))],
+            ["all explanations shown through a genre/tag path", "", number(after.get("knowledge_graph_share"))],
+            ["knowledge term's median share of the top evidence", "", number(after.get("knowledge_share_median"))],
+            ["mean score drop, chosen / random evidence (≥ 2×)", "",
+             f"{number(chosen.get('mean_score_drop'))} / {number(random.get('mean_score_drop'))}"],
+            ["chosen / random drop", "", f"{number(after.get('drop_ratio'))}×"],
+            ["chosen drop > random drop, share of pairs", "", number(after.get("chosen_beats_random"))],
+            [f"PN@{after.get('k', 'K')} / PS@{after.get('k', 'K')}, chosen (random)", "",
+             f"{number(chosen.get('pn_at_k'))} ({number(random.get('pn_at_k'))}) / "
+             f"{number(chosen.get('ps_at_k'))} ({number(random.get('ps_at_k'))})"],
+            ["mean \\|measured drop − stored contribution\\|", "", number(after.get("contribution_gap"))],
+            ["top explanations citing disliked evidence (≤ 1%)", "", number(after.get("disliked_top_share"))],
+            ["repeated sentences per item (0)", "", number(after.get("duplicates_per_item"))],
+            ["distinct evidence items per user's top explanations", "", number(after.get("distinct_evidence_per_user"))],
+            ["coverage", "", number(after.get("coverage"))],
+        ]
+        lines += [f"*{dataset}*: model `{run.get('model', '?')}`, {number(run.get('users'))} users, top-"
+                  f"{number(run.get('k'))}, {number(after.get('recommendations'))} recommendations. *Before*: "
+                  f"{before.get('rule', 'the earlier rule')}, replayed on the same evidence.", ""]
+        lines += table(["measure (goal)", "before", "now"], rows)
+        shapes = after.get("shapes")
+        if isinstance(shapes, dict):
+            lines += ["Shapes shown: " + ", ".join(f"{k} {number(v)}" for k, v in shapes.items()) + ".", ""]
+    return lines
+
+
+def render_knowledge_variants(data: dict) -> Lines:
+    """One fit per knowledge-term variant, with the baselines on the same split."""
+    lines = [f"{data.get('variant', '')}", "", f"Cold items: {data.get('cold_items', '')}.", ""]
+    rows = []
+    for method, run in data.get("methods", {}).items():
+        params = run.get("params", {})
+        rows.append([method] + [number(run.get(key)) for key in
+                                ("ndcg@20", "recall@20", "cold_ndcg@20", "cold_recall@20", "cold_share_of_lists")]
+                    + [number(params.get("val_ndcg@20")), number(run.get("seconds"))])
+    lines += table(["method", "NDCG@20", "Recall@20", "cold NDCG@20", "cold Recall@20", "cold share of lists",
+                    "validation NDCG@20", "seconds"], rows)
+    if data.get("decision"):
+        lines += [f"Decision: {data['decision']}", ""]
+    return lines
+
+
+def render_foldin(data: dict) -> Lines:
+    """Hidden users folded in with the frozen model against the same users trained with it."""
+    lines = [f"{data.get('dataset', '')}, method {data.get('method', '')}, seed {data.get('seed', '')}: "
+             f"{number(data.get('hidden_users'))} hidden users ({number(data.get('hidden_test_interactions'))} "
+             "test interactions).", ""]
+    metrics = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "seconds")
+    lines += table(["users scored"] + list(metrics),
+                   [[name] + [number(run.get(m)) for m in metrics] for name, run in data.get("runs", {}).items()])
+    lines += [f"NDCG@20 ratio folded-in / trained: {number(data.get('ndcg@20_ratio'))}; goal: "
+              f"{data.get('goal', '')}; met: {number(data.get('goal_met'))}.", ""]
+    return lines
+
+
+def render_explain(data: dict) -> Lines:
+    """The explanation query alone, for random (user, item) pairs."""
+    keys = ("interactions", "paths", "queries", "pairs_with_a_path", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+    lines = table(list(keys), [[number(data.get(k)) for k in keys]])
+    if data.get("note"):
+        lines += [f"Note: {data['note']}", ""]
+    return lines
+
+
+def render_api(data: dict) -> Lines:
+    """HTTP API latency per scenario, at the given concurrency."""
+    rows, notes = [], []
+    for setting, run in data.items():
+        for scenario in run.get("scenarios", []):
+            rows.append([setting, f"`{scenario.get('query', '')}`", number(scenario.get("concurrency")),
+                         number(scenario.get("requests")), number(scenario.get("requests_per_s")),
+                         number(scenario.get("p50_ms")), number(scenario.get("p95_ms")),
+                         number(scenario.get("p99_ms")), number(scenario.get("errors"))])
+        targets = run.get("targets", {})
+        notes.append(f"`{setting}`: {run.get('note', '')} Target p50 ≤ {number(targets.get('p50_ms'))} ms, "
+                     f"p99 ≤ {number(targets.get('p99_ms'))} ms.")
+    return table(["setting", "query", "concurrency", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"],
+                 rows) + notes + [""]
+
+
+def render_live(data: dict) -> Lines:
+    """POST one interaction, then GET the same user's list, which folds them in (the live path)."""
+    rows, notes = [], []
+    for name, run in data.items():
+        for s in run.get("scenarios", []):
+            rows.append([f"{number(run.get('interactions'))} interactions", number(s.get("concurrency")),
+                         number(s.get("pairs")), number(s.get("pairs_per_s")), number(s.get("pair_p50_ms")),
+                         number(s.get("pair_p95_ms")), number(s.get("pair_p99_ms")), number(s.get("post_p50_ms")),
+                         number(s.get("get_p50_ms")), number(s.get("errors")), number(s.get("not_live_model_lists"))])
+        goal = run.get("goal", {})
+        notes.append(f"Goal: pair p50 ≤ {number(goal.get('pair_p50_ms'))} ms, p99 ≤ "
+                     f"{number(goal.get('pair_p99_ms'))} ms ({goal.get('at', '')}). Loading the model "
+                     f"with the first pair: {number(run.get('first_pair_with_model_load_ms'))} ms.")
+    return table(["graph", "concurrency", "pairs", "pairs/s", "pair p50 ms", "p95", "p99", "POST p50",
+                  "GET p50", "errors", "not live"], rows) + notes + [""]
+
+
+def render_evidence_store(data: dict) -> Lines:
+    """Writing the same RECOMMENDED lists with different code, alternating runs: one row per run
+    and variant, every median the run recorded."""
+    rows: list[tuple[str, str, dict]] = []
+    for run_name, run in data.items():
+        for variant, result in run.items():
+            if isinstance(result, dict):
+                rows.append((run_name, variant, {k: v for k, v in result.items() if k.startswith("median_")}))
+    keys = list(dict.fromkeys(k for _, _, medians in rows for k in medians))
+    return table(["run", "variant"] + [k.removeprefix("median_") for k in keys],
+                 [[run, variant] + [number(medians.get(k)) for k in keys] for run, variant, medians in rows])
+
+
+def render_bench_run(data: dict) -> Lines:
+    """A whole ``make bench`` run: its steps and their seconds (each step's figures are in the
+    step's own results file when it was kept)."""
+    machine, versions = data.get("machine", {}), data.get("versions", {})
+    lines = [f"Size {data.get('size')} ({number(data.get('interactions'))} interactions) on "
+             f"{number(machine.get('cpus'))} cores; " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    return lines + table(["step", "seconds", "status"],
+                         [[name, number(step.get("seconds")),
+                           "failed" if "failed" in step else step.get("skipped") or "ok"]
+                          for name, step in data.get("steps", {}).items()])
+
+
+# --- which renderer, in which order ------------------------------------------------------------
+
+def is_quality_report(data: Any) -> bool:
+    return isinstance(data, dict) and {"seeds", "methods", "datasets"} <= set(data)
+
+
+def is_bench_run(data: Any) -> bool:
+    return isinstance(data, dict) and {"size", "steps"} <= set(data)
+
+
+#: (section title, file name or prefix, renderer, what the file measures); a prefix ends in "-"
+SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
+    ("Ranking quality", "quality.json", render_quality,
+     "`bench/bench_quality.py`: `kgrec eval`'s protocol (per-user temporal hold-out, full ranking) over several seeds."),
+    ("Ranking quality: other runs", "quality-", render_quality,
+     "Single-purpose runs of `bench/bench_quality.py` kept beside the main one."),
+    ("Explanations", "explanations.json", render_explanations,
+     "`bench/bench_explanations.py`: `kgrec eval --explanations` on a trained model."),
+    ("Knowledge-term variants", "knowledge_variants-", render_knowledge_variants,
+     "Whether a popularity-damped knowledge term helps cold items."),
+    ("Folding users in", "foldin-", render_foldin, "`bench/bench_foldin.py`."),
+    ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
+    ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
+    ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),
+    ("Storing the evidence split", "evidence_store.json", render_evidence_store,
+     "`bench/bench_evidence_store.py`: server and client CPU of the `RECOMMENDED` write."),
+    ("Transactional load", "load.json", render_generic, "`bench/bench_load.py`: first load, re-load, readers."),
+    ("Bulk load", "bulk.json", render_generic, "`bench/bench_bulk.py`: `kgrec load --bulk`, store size, pull."),
+    ("Bulk load options", "bulk_options.json", render_generic,
+     "What each option of the bulk first load is worth, one change at a time."),
+    ("Pull and write-back alone", "engine_io.json", render_generic,
+     "`bench/bench_engine.py --io-only`: random output of the trained shapes."),
+    ("Engine with the earlier KGAT-style model", "engine.json", render_generic, "`bench/bench_engine.py`."),
+    ("Training", "train.json", render_generic, "`bench/bench_train.py`: `kgrec train` phase by phase."),
+]
+
+
+def section_for(name: str, data: Any) -> tuple[str, Callable[[Any], Lines], str]:
+    for title, pattern, renderer, about in SECTIONS:
+        if name == pattern or (pattern.endswith("-") and name.startswith(pattern)):
+            return title, renderer, about
+    if is_quality_report(data):
+        return "Ranking quality: other runs", render_quality, ""
+    if is_bench_run(data):
+        return "`make bench` runs", render_bench_run, "`bench/run_all.py`."
+    return "Other results", render_generic, ""
+
+
+def render_file(name: str, data: Any, renderer: Callable[[Any], Lines]) -> Lines:
+    """A renderer whose file has another shape than it expects falls back to the key-by-key view,
+    and says so, rather than drop the file's numbers."""
+    try:
+        return renderer(data)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        return [f"(shown key by key: this file's shape is not the one its renderer reads: "
+                f"{type(error).__name__} {error})", ""] + render_generic(data)
+
+
+def load_results(folder: Path = RESULTS_DIR) -> dict[str, Any]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def render_results(results: dict[str, Any]) -> str:
+    order = [title for title, *_ in SECTIONS] + ["Ranking quality: other runs", "`make bench` runs", "Other results"]
+    sections: dict[str, list[tuple[str, Lines, str]]] = {}
+    for name, data in results.items():
+        title, renderer, about = section_for(name, data)
+        sections.setdefault(title, []).append((name, render_file(name, data, renderer), about))
+    lines = ["# Measured results", "",
+             f"Generated by `{REGENERATE}` from `bench/results/*.json`, the only source of these numbers: "
+             "edit the JSON (or re-run the benchmark), never this file. Unless a table says otherwise, the runs "
+             "were on a 2-core machine shared with other work, so read seconds as orders of magnitude.", ""]
+    for title in dict.fromkeys(order):
+        for name, body, about in sections.get(title, []):
+            lines += [f"## {title}: `{name}`", ""] + ([about, ""] if about else []) + body
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_readme_quality(results: dict[str, Any]) -> str:
+    data = results.get(README_QUALITY)
+    body = quality_tables(data, segments=False) if is_quality_report(data) else ["(no quality results)", ""]
+    return "\n".join([QUALITY_BEGIN, f"<!-- generated by `{REGENERATE}` from bench/results/{README_QUALITY} -->",
+                      ""] + body + [QUALITY_END])
+
+
+def with_readme_quality(readme: str, results: dict[str, Any]) -> str:
+    start, end = readme.find(QUALITY_BEGIN), readme.find(QUALITY_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md has no {QUALITY_BEGIN} ... {QUALITY_END} block to fill")
+    return readme[:start] + render_readme_quality(results) + readme[end + len(QUALITY_END):]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when RESULTS.md or the README is stale")
+    args = parser.parse_args()
+    results = load_results()
+    wanted = {RESULTS_MD: render_results(results), README: with_readme_quality(README.read_text(), results)}
+    stale = [path for path, text in wanted.items() if not path.exists() or path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(BENCH.parent)} is stale: run `{REGENERATE}`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(wanted[path])
+        print(f"wrote {path.relative_to(BENCH.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
