@@ -105,8 +105,7 @@ def _write(driver: neo4j.Driver, database: str, query: str, batches: Iterable[tu
     Why several in flight: the server spends most of a batch's time storing it and the client
     packing the next one, and two transactions overlap those. Batches are built lazily
     (``batches`` is a generator) while ``workers`` of them run, so at most ``workers + 1`` exist
-    at once, and even one worker (the RECOMMENDED edges) does not wait for the client between
-    batches. Nothing written here is visible to queries before the flip, so the order in which
+    at once, and the server never waits for the client between batches. Nothing written here is visible to queries before the flip, so the order in which
     batches commit does not matter.
     """
     def run(batch: tuple[int, dict]) -> tuple[int, int]:
@@ -174,12 +173,11 @@ def write_model(driver: neo4j.Driver, database: str, columns: GraphColumns, outp
 
     Args:
         batch_size: nodes per embedding transaction; attention goes in transactions of about
-            ``4 * batch_size`` relationships, RECOMMENDED in ``batch_size // 10`` users.
-        workers: embedding and attention transactions in flight at once. RECOMMENDED edges
-            go one transaction at a time: creating an edge locks both nodes and, on dense item
-            nodes, neighbouring relationship records, and two concurrent batches deadlocked at
-            1M even with their items in one order (the driver's retries then cost more than the
-            second worker saved).
+            ``4 * batch_size`` relationships, RECOMMENDED in ``batch_size // 20`` users.
+        workers: transactions in flight at once. Creating a RECOMMENDED edge locks both of its
+            nodes; concurrent batches share no user and create their edges in item order, so
+            they take the item locks they share in one order (a deadlock, should the server
+            still report one, is retried by the driver).
         lock_wait_s: how long to wait for another run's publish before giving up.
 
     Raises:
@@ -226,8 +224,8 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
 
     started = time.monotonic()
     stats.recommendations = _write(driver, database, cypher.load("writeback_recommended"),
-                                   _recommended_batches(driver, database, columns, output, max(1, batch_size // 10)),
-                                   int((output.top_items >= 0).any(1).sum()), "RECOMMENDED", progress, 1,
+                                   _recommended_batches(driver, database, columns, output, max(1, batch_size // 20)),
+                                   int((output.top_items >= 0).any(1).sum()), "RECOMMENDED", progress, workers,
                                    version=output.version)
     stats.seconds["recommended"] = time.monotonic() - started
 
@@ -304,8 +302,9 @@ def _recommended_batches(driver: neo4j.Driver, database: str, columns: GraphColu
     written: each user (internal id, read now, and id), how many interactions the list is
     computed from (the API folds a user in again once that count changes), and per recommended
     item (internal id and id) its edge's properties: rank, score, evidence and its weights (the
-    -1 padding dropped) and how each contribution splits into channels. Users and items no longer
-    in the graph are skipped."""
+    -1 padding dropped) and how each contribution splits into channels; the edges of a batch in
+    the order of their items' internal ids (see ``writeback_recommended``). Users and items no
+    longer in the graph are skipped."""
     users, items = columns.node_ids[USER], np.asarray(columns.node_ids[ITEM], dtype=object)
     user_nodes, item_nodes = (_internal_ids(driver, database, label, columns) for label in (USER, ITEM))
     history = np.bincount(columns.edges[INTERACTION_KEY][0], minlength=len(users))
@@ -314,16 +313,20 @@ def _recommended_batches(driver: neo4j.Driver, database: str, columns: GraphColu
     for start in range(0, len(writable), size):
         rows = writable[start:start + size]
         picks, valid = output.top_items[rows], listed[rows]
-        nodes, ids = item_nodes[np.maximum(picks, 0)].tolist(), items[np.maximum(picks, 0)].tolist()
+        item_rows = item_nodes[np.maximum(picks, 0)]
+        nodes, ids = item_rows.tolist(), items[np.maximum(picks, 0)].tolist()
         scores, ranks = output.top_scores[rows].astype(np.float64).tolist(), np.cumsum(valid, 1).tolist()
         evidence = (evidence_properties(items, output.evidence_items, output.evidence_weights,
                                         output.evidence_channels, rows)
                     if output.evidence_items is not None else [[{}] * picks.shape[1]] * len(rows))
-        batch = [{"node": int(user_nodes[row]), "user": str(users[row]), "history": int(history[row]),
-                  "edges": [{"node": nodes[b][t], "item": ids[b][t], "rank": ranks[b][t], "score": scores[b][t],
-                             **evidence[b][t]} for t in np.flatnonzero(valid[b]).tolist()]}
-                 for b, row in enumerate(rows.tolist())]
-        yield len(batch), {"rows": _Unlogged(batch)}
+        user_rows = [{"node": int(user_nodes[row]), "user": str(users[row]), "history": int(history[row])}
+                     for row in rows.tolist()]
+        listed_b, listed_t = np.nonzero(valid)
+        order = np.argsort(item_rows[listed_b, listed_t], kind="stable")  # the items' lock order
+        edges = [{"user": user_rows[b]["node"], "user_id": user_rows[b]["user"], "node": nodes[b][t],
+                  "item": ids[b][t], "rank": ranks[b][t], "score": scores[b][t], **evidence[b][t]}
+                 for b, t in zip(listed_b[order].tolist(), listed_t[order].tolist())]
+        yield len(user_rows), {"rows": _Unlogged(user_rows), "edges": _Unlogged(edges)}
 
 
 def _internal_ids(driver: neo4j.Driver, database: str, label: str, columns: GraphColumns) -> np.ndarray:
