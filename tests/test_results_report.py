@@ -1,4 +1,4 @@
-"""bench/RESULTS.md and the README's quality table are what ``bench/results_report.py`` makes of
+"""bench/RESULTS.md and the README's result blocks are what ``bench/results_report.py`` makes of
 ``bench/results/*.json``, so a number has one source; these tests fail when a committed file is
 stale and say which command makes it fresh."""
 
@@ -32,13 +32,17 @@ def test_results_md_is_generated_from_the_json(report, results):
         f"bench/RESULTS.md is stale (bench/results/*.json changed): run `{report.REGENERATE}`"
 
 
-def test_readme_quality_table_is_generated_from_the_json(report, results):
+def test_readme_blocks_are_generated_from_the_json(report, results):
     readme = (ROOT / "README.md").read_text()
-    assert readme.count(report.QUALITY_BEGIN) == 1 and readme.count(report.QUALITY_END) == 1
-    assert readme == report.with_readme_quality(readme, results), \
-        f"README.md's quality table is stale (bench/results/quality.json changed): run `{report.REGENERATE}`"
-    published = results[report.README_QUALITY]["datasets"]["ml-latest-small"]["attention"]["ndcg@20"]["mean"]
-    assert f"{published:.4f}" in readme.split(report.QUALITY_BEGIN)[1]
+    for name in report.README_BLOCKS:
+        begin, end = report.block_marks(name)
+        assert readme.count(begin) == 1 and readme.count(end) == 1, f"README.md needs one {begin} block"
+    assert readme == report.with_readme_blocks(readme, results), \
+        f"README.md's result blocks are stale (bench/results/*.json changed): run `{report.REGENERATE}`"
+    published = results["quality.json"]["datasets"]["ml-latest-small"]["attention"]["ndcg@20"]["mean"]
+    assert f"{published:.4f}" in readme.split(report.block_marks("quality")[0])[1]
+    fidelity = results["explanations.json"]["ml-latest-small"]["after"]["channel_fidelity"]
+    assert report.number(fidelity) in readme.split(report.block_marks("explanations")[0])[1]
 
 
 def test_every_results_file_has_a_section(report, results):
