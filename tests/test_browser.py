@@ -39,6 +39,9 @@ def chrome():
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(15)
+    # Typing the explanation query into Browser's editor is one command to chromedriver; on a
+    # loaded machine it took longer than the client's default 120 s.
+    driver.command_executor.client_config.timeout = 600
     yield driver
     driver.quit()
 

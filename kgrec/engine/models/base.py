@@ -94,10 +94,11 @@ class ChannelParts:
     @cached_property
     def link_names(self) -> tuple[np.ndarray, np.ndarray]:
         """``"RELATION:entity id"`` of every (relation, entity), relation by relation, then ``""``
-        (index -1: no link); and where each relation's entities start. Requires ``entity_ids``."""
+        (index -1: no link); and where each relation's entities start (one more offset than
+        relations, so a graph without knowledge relations still has one). Requires ``entity_ids``."""
         names = [f"{relation}:{entity}" for relation, ids in zip(self.relation_types, self.entity_ids)
                  for entity in ids.tolist()]
-        offsets = np.cumsum([0] + [len(ids) for ids in self.entity_ids])[:-1]
+        offsets = np.cumsum([0] + [len(ids) for ids in self.entity_ids])
         return np.array(names + [""], dtype=object), offsets
 
 
