@@ -103,6 +103,26 @@ def test_a_new_users_first_interactions_give_model_recommendations_with_explanat
     assert [i["item_id"] for i in again["items"]] == [i["item_id"] for i in body["items"]]
 
 
+def test_a_live_list_explained_once_is_read_from_its_edges_afterwards(trained, client):
+    """The paths computed for an explained live list are kept on its RECOMMENDED edges, so the
+    next explained request reads them; a new interaction replaces the list and its paths."""
+    driver, database, version, _ = trained
+    liked = _popular(driver, database, 5)
+    _rate(client, "explained-twice", liked[:3])
+    first = client.get("/v1/users/explained-twice/recommendations", params={"k": 5, "explain": "true", "paths": 2}).json()
+    kept = {r["item"]: r["explanations"] for r in _read(
+        driver, database, "MATCH (:User {id: 'explained-twice'})-[rec:RECOMMENDED]->(i:Item) "
+        "RETURN i.id AS item, rec.explanations AS explanations")}
+    shown = [item["item_id"] for item in first["items"]]
+    assert all(kept[item] is not None for item in shown)
+    assert sum(value is None for value in kept.values()) == len(kept) - len(shown)  # only the items asked for
+    second = client.get("/v1/users/explained-twice/recommendations", params={"k": 5, "explain": "true", "paths": 2}).json()
+    assert second == first
+    _rate(client, "explained-twice", liked[3:5], ts=1_900_000_100)
+    third = client.get("/v1/users/explained-twice/recommendations", params={"k": 5, "explain": "true", "paths": 2}).json()
+    assert any(path["nodes"][1]["id"] in liked[3:5] for item in third["items"] for path in item["explanations"])
+
+
 def test_an_explanation_request_folds_a_changed_user_in_first(trained, client):
     driver, database, version, _ = trained
     popular = _popular(driver, database, 4)

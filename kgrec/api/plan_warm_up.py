@@ -49,6 +49,8 @@ def _shapes(user: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "recommendations", {"user_id": user, "k": 10, "item_ids": []}
     for items in (3, 1, _LIVE):  # a page's items without stored paths, one item, a long page
         yield "explain", {"user_id": user, "item_ids": [user] * items, "k": 10, "paths": 3, "draw": False}
+    for items in (3, 1, _LIVE):  # the paths computed for those items, kept on their edges
+        yield "store_explanations", {"version": user, "rows": [{"user": user, "item": user, "explanations": user}] * items}
     yield "recommendations", {"user_id": user, "k": 1, "item_ids": [user]}
     yield "store_live_recommendations", {
         "user_id": user, "version": user, "items": [user] * _LIVE, "scores": [0.5] * _LIVE,

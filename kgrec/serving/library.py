@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import neo4j
@@ -132,8 +133,10 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
     """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
     carries its best ``paths`` explanations (an item with no path gets an empty list).
 
-    Paths stored by :func:`store_explanations` are served as they are when they are enough;
-    the others are computed live with the same query and the same model.
+    Paths stored on the edges (by :func:`store_explanations`, or by an earlier call) are served
+    as they are when they are enough; the others are computed with the same query and the same
+    model, and stored on their edges, so that asking again (a live list explained a second time,
+    Neo4j Browser) is one read.
     """
     records = _read(driver, database, "recommendations", timeout_=timeout, user_id=user_id, k=k, item_ids=[])
     recs = _recommendations(records)
@@ -148,9 +151,11 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             else:
                 missing.append(rec)
         if missing:
-            explained = _explain(driver, database, user_id, [r.item_id for r in missing], k, paths, timeout)
+            items = [r.item_id for r in missing]
+            explained = _explain(driver, database, user_id, items, k, paths, timeout)
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
+            _store(driver, database, recs[0].model, _explanation_rows(user_id, items, explained, paths), timeout=timeout)
     return recs
 
 
@@ -188,34 +193,51 @@ def store_live_recommendations(driver: neo4j.Driver, database: str, user_id: str
 
 
 def store_explanations(driver: neo4j.Driver, database: str, paths: int = 3,
-                       user_ids: Sequence[str] | None = None, progress: bool = True) -> int:
+                       user_ids: Sequence[str] | None = None, progress: bool = True, workers: int = 2) -> int:
     """Compute the best ``paths`` explanations of every recommendation of the active model (or of
     ``user_ids``' only) and keep them on the RECOMMENDED edges; returns the edges written.
 
-    One explain query per user, written per batch of users. If another model becomes active
-    meanwhile, nothing more is written (the query only writes onto the active model's edges).
+    One explain query per user, ``workers`` users at a time (the server plans and runs each on one
+    core), written per batch of users. If another model becomes active meanwhile, nothing more is
+    written (the query only writes onto the active model's edges).
     """
     model = active_model(driver, database)
     if model is None:
         return 0
-    if user_ids is None:
-        user_ids = [r["id"] for r in _read(driver, database, "recommended_users", version=model.version)]
+    lists = {r["id"]: r["items"] for r in _read(driver, database, "recommended_users", version=model.version)}
+    users = list(lists) if user_ids is None else [user for user in user_ids if user in lists]
+
+    def rows_of(user: str) -> list[dict]:
+        return _explanation_rows(user, lists[user], _explain(driver, database, user, lists[user], 0, paths), paths)
+
     written, rows = 0, []
-    for user in progress_bar(user_ids, desc="explanations", unit="users", enabled=progress):
-        items = [r.item_id for r in recommendations(driver, database, user, k=10_000)]
-        explained = _explain(driver, database, user, items, 0, paths)
-        for item in items:
-            found = explained.get(item, (None, []))[1]
-            rows.append({"user": user, "item": item, "explanations": json.dumps(
-                {"complete": len({p.evidence for p in found}) < paths, "paths": [p.model_dump() for p in found]})})
-        if len(rows) >= 2000:
-            written += _store(driver, database, model.version, rows)
-            rows = []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for user_rows in progress_bar(pool.map(rows_of, users), total=len(users), desc="explanations", unit="users",
+                                      enabled=progress):
+            rows += user_rows
+            if len(rows) >= 2000:
+                written += _store(driver, database, model.version, rows)
+                rows = []
     return written + (_store(driver, database, model.version, rows) if rows else 0)
 
 
-def _store(driver: neo4j.Driver, database: str, version: str, rows: list[dict]) -> int:
-    driver.execute_query(cypher.load("store_explanations"), version=version, rows=rows, database_=database)
+def _explanation_rows(user: str, items: Sequence[str], explained: dict[str, tuple[int | None, list[ExplanationPath]]],
+                      paths: int) -> list[dict]:
+    """The ``explanations`` property (JSON) of each of the user's ``items``, as
+    :func:`recommendations` reads it back: ``complete`` when the item has fewer evidence items
+    with a path than ``paths`` (asking for more would find no more)."""
+    rows = []
+    for item in items:
+        found = explained.get(item, (None, []))[1]
+        rows.append({"user": user, "item": item, "explanations": json.dumps(
+            {"complete": len({p.evidence for p in found}) < paths, "paths": [p.model_dump() for p in found]})})
+    return rows
+
+
+def _store(driver: neo4j.Driver, database: str, version: str, rows: list[dict], *,
+           timeout: float | None = None) -> int:
+    driver.execute_query(neo4j.Query(cypher.load("store_explanations"), timeout=timeout), version=version, rows=rows,
+                         database_=database)
     return len(rows)
 
 
