@@ -47,6 +47,10 @@ class ItemGraphAttentionConfig:
             targets against.
         dim: size of the embeddings written back (a rank-``dim`` factorisation of the
             item-item weights).
+        taus, floors: fadings (``tau``) and floors tried on the validation split beside the
+            learned ones, every pair with the learned values included: the attention is learned
+            on a sampled-softmax proxy, and validation NDCG is what the ranking is judged by.
+            Empty: keep the learned shape.
     """
 
     lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
@@ -56,6 +60,8 @@ class ItemGraphAttentionConfig:
     users_per_step: int = 128
     negatives: int = 512
     dim: int = 64
+    taus: tuple[float, ...] = ()
+    floors: tuple[float, ...] = ()
 
     @property
     def inner_lambda(self) -> float:
@@ -134,7 +140,9 @@ class ItemGraphAttention(Recommender):
         targets = inner.matrix(inner.test)
         with self._timed("attention_steps"):
             self._learn_attention(history, targets, generator, data.progress)
-        best, learned = (self.options.inner_lambda, 1.0), self.theta.clone()
+        learned = self.theta.clone()
+        shapes = _shapes(learned, self.options.taus, self.options.floors)
+        best = (self.options.inner_lambda, 1.0, shapes[0])
         if data.validate:
             shares = self.options.knowledge_shares if self.relations else (1.0,)
             scores = {}
@@ -151,26 +159,29 @@ class ItemGraphAttention(Recommender):
                         knowledge = self._knowledge_messages(learned)
                     bar.update()
                     for share in shares:
-                        self.theta = _with_knowledge_share(learned, share)
                         with self._timed("validations"):
                             self._messages = self._combined(knowledge, share, into=self._messages)
-                            scores[lambda_reg, share] = data.validate(self)
+                            for shape in shapes:
+                                self.theta = _with_shape(_with_knowledge_share(learned, share), *shape)
+                                scores[lambda_reg, share, shape] = data.validate(self)
+                                log.debug("attention model: lambda %g, knowledge share %g, tau %.3g, floor %.3g: "
+                                          "validation NDCG@20 %.4f", lambda_reg, share, *shape,
+                                          scores[lambda_reg, share, shape])
                         bar.update()
-                        log.debug("attention model: lambda %g, knowledge share %g: validation NDCG@20 %.4f",
-                                  lambda_reg, share, scores[lambda_reg, share])
             del gram, knowledge
             best = max(scores, key=scores.get)
-        self.theta = _with_knowledge_share(learned, best[1])
+        self.theta = _with_shape(_with_knowledge_share(learned, best[1]), *best[2])
         self.weights = self._messages = None
         self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
         with self._timed("knowledge_messages"):
             knowledge = self._knowledge_messages(self.theta)
             self._messages = self._combined(knowledge, 1.0, into=knowledge)
         self._factored = None
-        self.params = {"lambda": best[0], "knowledge_share": best[1], **self.attention_parameters(),
+        self.params = {"lambda": best[0], "knowledge_share": best[1], "learned_shape": list(shapes[0]),
+                       **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
-        log.info("attention model: lambda %g, knowledge share %g, %s", *best,
+        log.info("attention model: lambda %g, knowledge share %g, %s", *best[:2],
                  ", ".join(f"{k} {v:.3g}" for k, v in self.attention_parameters().items()))
         log.debug("attention model: seconds per phase %s", self.timings)
         return self
@@ -345,7 +356,7 @@ class ItemGraphAttention(Recommender):
             return (alpha[:, None] * self._messages[items[:, None], wanted]).cpu().numpy()
         # the targets of the whole batch once, then each interaction's own row's targets
         columns, position = torch.unique(wanted, return_inverse=True)
-        messages = self.weights[items][:, columns]
+        messages = self.weights[items[:, None], columns]  # never the whole rows: a long history's are 100s of MB
         each = torch.arange(len(items), device=self.device)
         for gamma, hop in zip(self.theta[5:].exp(), self.hops):
             messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), columns)
@@ -560,6 +571,21 @@ def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:
     scaled = theta.clone()
     scaled[5:] += math.log(share)
     return scaled
+
+
+def _shapes(theta: torch.Tensor, taus: tuple[float, ...], floors: tuple[float, ...]) -> list[tuple[float, float]]:
+    """The (fading, floor) pairs validation chooses among, the learned pair of ``theta`` first."""
+    learned = (float(theta[0].exp()), float(torch.sigmoid(theta[1])))
+    pairs = [(tau, floor) for tau in (learned[0], *taus) for floor in (learned[1], *floors)]
+    return list(dict.fromkeys(pairs))
+
+
+def _with_shape(theta: torch.Tensor, tau: float, floor: float) -> torch.Tensor:
+    r"""``theta`` with the fading :math:`\tau` and the floor :math:`\phi` set."""
+    shaped = theta.clone()
+    shaped[0] = math.log(tau)
+    shaped[1] = math.log(floor / (1.0 - floor))
+    return shaped
 
 
 def _initial_theta(relations: int) -> torch.Tensor:
