@@ -349,6 +349,8 @@ SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
     ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
     ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
     ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),
+    ("Storing explanations", "explain_store.json", render_generic,
+     "`bench/bench_explain_store.py`: `kgrec explain --store`, recommendations per second by users explained at a time."),
     ("Storing the evidence split", "evidence_store.json", render_evidence_store,
      "`bench/bench_evidence_store.py`: server and client CPU of the `RECOMMENDED` write."),
     ("Transactional load", "load.json", render_generic, "`bench/bench_load.py`: first load, re-load, readers."),
