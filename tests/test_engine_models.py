@@ -334,7 +334,7 @@ def test_fitting_shows_its_progress_on_a_terminal_only_when_asked(columns, monke
     shown = terminal.getvalue()
     if progress:
         assert f"attention: learning:   0%|          | 0/{ItemGraphAttentionConfig().steps}" in shown  # then redrawn, and cleared at the end
-        assert "attention: choosing lambda and knowledge share:" in shown
+        assert "attention: choosing lambda, knowledge share and shape:" in shown
     else:
         assert shown == ""
 

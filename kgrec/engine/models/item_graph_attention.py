@@ -48,9 +48,10 @@ class ItemGraphAttentionConfig:
         dim: size of the embeddings written back (a rank-``dim`` factorisation of the
             item-item weights).
         taus, floors: fadings (``tau``) and floors tried on the validation split beside the
-            learned ones, every pair with the learned values included: the attention is learned
-            on a sampled-softmax proxy, and validation NDCG is what the ranking is judged by.
-            Empty: keep the learned shape.
+            learned ones, every pair with the learned values included, at each penalty's best
+            knowledge share: the attention is learned on a sampled-softmax proxy, and validation
+            NDCG is what the ranking is judged by (the recency-weighted EASE baseline's grid, its
+            floor 0 left out: the floor is a logit here). Empty: keep the learned shape.
     """
 
     lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
@@ -60,8 +61,8 @@ class ItemGraphAttentionConfig:
     users_per_step: int = 128
     negatives: int = 512
     dim: int = 64
-    taus: tuple[float, ...] = ()
-    floors: tuple[float, ...] = ()
+    taus: tuple[float, ...] = (2.0, 5.0, 10.0, 20.0, 50.0)
+    floors: tuple[float, ...] = (0.01, 0.05, 0.2)
 
     @property
     def inner_lambda(self) -> float:
@@ -148,9 +149,11 @@ class ItemGraphAttention(Recommender):
             scores = {}
             with self._timed("gram"):
                 gram = gram_matrix(interaction_matrix(data.columns), self.device)
-            # a unit of this bar is one factorisation or one validation
-            with progress_bar(desc="attention: choosing lambda and knowledge share", total=len(self.options.lambdas) * (1 + len(shares)),
-                              unit="steps", enabled=data.progress) as bar:
+            # a unit of this bar is one factorisation, one validation or one search of shapes
+            searches = len(shapes) > 1
+            with progress_bar(desc="attention: choosing lambda, knowledge share and shape",
+                              total=len(self.options.lambdas) * (1 + len(shares) + searches), unit="steps",
+                              enabled=data.progress) as bar:
                 for lambda_reg in self.options.lambdas:
                     # free the previous B and messages before the next factorisation
                     self.weights = self._messages = knowledge = None
@@ -159,14 +162,15 @@ class ItemGraphAttention(Recommender):
                         knowledge = self._knowledge_messages(learned)
                     bar.update()
                     for share in shares:
-                        with self._timed("validations"):
-                            self._messages = self._combined(knowledge, share, into=self._messages)
-                            for shape in shapes:
-                                self.theta = _with_shape(_with_knowledge_share(learned, share), *shape)
-                                scores[lambda_reg, share, shape] = data.validate(self)
-                                log.debug("attention model: lambda %g, knowledge share %g, tau %.3g, floor %.3g: "
-                                          "validation NDCG@20 %.4f", lambda_reg, share, *shape,
-                                          scores[lambda_reg, share, shape])
+                        self._messages = self._combined(knowledge, share, into=self._messages)
+                        scores[lambda_reg, share, shapes[0]] = self._validate(data, learned, lambda_reg, share, shapes[0])
+                        bar.update()
+                    if searches:
+                        # a coordinate search: the share with the learned shape, then the shape at that share
+                        share = max(shares, key=lambda share: scores[lambda_reg, share, shapes[0]])
+                        self._messages = self._combined(knowledge, share, into=self._messages)
+                        for shape in shapes[1:]:
+                            scores[lambda_reg, share, shape] = self._validate(data, learned, lambda_reg, share, shape)
                         bar.update()
             del gram, knowledge
             best = max(scores, key=scores.get)
@@ -185,6 +189,17 @@ class ItemGraphAttention(Recommender):
                  ", ".join(f"{k} {v:.3g}" for k, v in self.attention_parameters().items()))
         log.debug("attention model: seconds per phase %s", self.timings)
         return self
+
+    def _validate(self, data: FitData, learned: torch.Tensor, lambda_reg: float, share: float,
+                  shape: tuple[float, float]) -> float:
+        """Validation NDCG@20 of the current messages with the ``learned`` attention at knowledge
+        ``share`` and fading/floor ``shape``."""
+        self.theta = _with_shape(_with_knowledge_share(learned, share), *shape)
+        with self._timed("validations"):
+            score = data.validate(self)
+        log.debug("attention model: lambda %g, knowledge share %g, tau %.3g, floor %.3g: validation NDCG@20 %.4f",
+                  lambda_reg, share, *shape, score)
+        return score
 
     def _ease(self, matrix_or_gram: sp.csr_matrix | torch.Tensor, lambda_reg: float) -> torch.Tensor:
         """:math:`B` for ``lambda_reg`` on this model's device, from interactions or their Gram
