@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,8 +150,13 @@ def _config(args: argparse.Namespace, **run: str):
 
     from kgrec.engine.training.config import TrainConfig
 
-    torch.set_num_threads(args.threads or idle_cores())
-    log.debug("torch threads: %d", torch.get_num_threads())
+    threads = args.threads or idle_cores()
+    torch.set_num_threads(threads)
+    if args.threads:
+        log.info("computing on %d CPU threads (--threads)", threads)
+    else:
+        log.info("computing on %d of %d CPU cores: those idle when the command started (--threads N to choose)",
+                 threads, os.cpu_count() or 1)
     config = TrainConfig(seed=args.seed, device=args.device, **run)
     config.resolved_device()  # a device that is not there is one line now, not a failure after the pull
     return config
