@@ -471,3 +471,24 @@ def test_lightgcn_is_refitted_on_train_and_validation_for_the_chosen_epochs(colu
     num_users = tasks[-1][0].num_users
     val_users, val_items = record.split.users[record.split.val], record.split.items[record.split.val]
     assert all((u, i + num_users) in edges for u, i in zip(val_users, val_items))
+
+
+def test_attention_shape_is_chosen_on_validation_among_the_learned_and_the_grid(columns):
+    """Validation NDCG decides the fading and floor (the learned pair is one candidate), at each
+    penalty's best knowledge share; the model keeps the winner and its scores still split exactly."""
+    options = {"steps": 10, "dim": 8, "lambdas": (100.0, 300.0), "taus": (2.0, 50.0), "floors": (0.2,)}
+    record = RecordingFit(columns, look=lambda model: (
+        model.weights.clone(), model.attention_parameters()["tau"], model.attention_parameters()["floor"]))
+    model = create("attention", TrainConfig(seed=0), options).fit(record.data)
+    learned = tuple(model.params["learned_shape"])
+    shapes = {(round(tau, 4), round(floor, 4)) for _, (_, tau, floor) in record.calls}
+    expected = {(round(tau, 4), round(floor, 4)) for tau in (learned[0], 2.0, 50.0) for floor in (learned[1], 0.2)}
+    assert shapes == expected
+    best_score, (_, tau, floor) = max(record.calls, key=lambda call: call[0])
+    assert model.params["val_ndcg@20"] == best_score
+    assert (model.params["tau"], model.params["floor"]) == pytest.approx((tau, floor), rel=1e-4)
+    histories = histories_from_columns(columns)
+    scores = model.score(histories.select(np.array([7])))[0].numpy()
+    targets = np.argsort(-scores)[:20]
+    parts = model.contributions(histories.select(np.array([7])), targets[None, :])
+    assert np.allclose(parts.sum(0), scores[targets], rtol=1e-4, atol=1e-6)
