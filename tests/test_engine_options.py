@@ -22,6 +22,7 @@ def test_text_values_are_converted_to_the_fields_types():
                             {"lambdas": "10, 30", "inner_holdout": "0.2", "steps": "7"})
     assert options == ItemGraphAttentionConfig(lambdas=(10.0, 30.0), inner_holdout=0.2, steps=7)
     assert build_options(KGATConfig, "kgat", {"fanouts": [4, 3]}).fanouts == (4, 3)  # a checkpoint's list
+    assert build_options(ItemGraphAttentionConfig, "attention", {"taus": "", "floors": "0.1"}).taus == ()
 
 
 def test_create_gives_the_model_its_options_and_the_run_its_config():
@@ -60,5 +61,7 @@ def test_help_lists_every_models_options(command, capsys):
         main([command, "--help"])
     shown = capsys.readouterr().out
     assert done.value.code == 0 and "--set NAME=VALUE" in shown
-    assert "attention   lambdas=100.0,300.0,1000.0 knowledge_shares=0.01,0.1,1.0" in shown
-    assert "lightgcn    dim=64 layers=2 epochs=40" in shown and "popularity  (no options)" in shown
+    assert "attention     lambdas=100.0,300.0,1000.0 knowledge_shares=0.01,0.1,1.0" in shown
+    assert "lightgcn      dim=64 layers=2 epochs=40" in shown and "popularity    (no options)" in shown
+    # the longest name keeps a gap, and a default made by a factory shows its value
+    assert "ease_recency  lambdas=" in shown and "default_lambda=200.0 default_tau" in shown

@@ -116,9 +116,11 @@ def model_options_help() -> str:
     from kgrec.engine.models.options import describe
 
     lines = ["model options (--set NAME=VALUE, repeatable; a list is comma-separated, e.g. --set lambdas=100,300):"]
-    for name in _model_names():
+    names = _model_names()
+    column = max(map(len, names)) + 4
+    for name in names:
         lines.append(textwrap.fill(describe(model_class(name).options_class), width=100,
-                                   initial_indent=f"  {name:<12}", subsequent_indent=" " * 14))
+                                   initial_indent=f"  {name:<{column - 2}}", subsequent_indent=" " * column))
     return "\n".join(lines)
 
 

@@ -48,7 +48,8 @@ def option_names(options_class: type) -> list[str]:
 
 def describe(options_class: type) -> str:
     """``name=default`` of every option, comma-separated values for sequences (as ``--set`` takes them)."""
-    shown = [f"{f.name}={_text(f.default)}" for f in dataclasses.fields(options_class)]
+    defaults = options_class()  # a field's default_factory gives its default only on an instance
+    shown = [f"{f.name}={_text(getattr(defaults, f.name))}" for f in dataclasses.fields(options_class)]
     return " ".join(shown) or "(no options)"
 
 
@@ -79,7 +80,8 @@ def _convert(value: Any, kind: Any) -> Any:
     """``value`` as ``kind``: int, float, bool, str, or a ``tuple[X, ...]`` of them."""
     if typing.get_origin(kind) is tuple:
         item = typing.get_args(kind)[0]
-        parts: Iterable = value.split(",") if isinstance(value, str) else value
+        # an empty text is the empty tuple (e.g. --set taus= : no grid, the learned shape only)
+        parts: Iterable = [part for part in value.split(",") if part.strip()] if isinstance(value, str) else value
         return tuple(_convert(part, item) for part in parts)
     if not isinstance(value, str):
         return kind(value)
