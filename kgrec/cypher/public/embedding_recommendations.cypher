@@ -1,9 +1,13 @@
 // embedding_recommendations — nearest items to the user's embedding through the vector index,
 // excluding items the user already interacted with. The active :Model names the index and
-// the embedding property. An approximation of the model's ranking (the embedding captures its
-// collaborative part only); the exact list, kept current by the API, is recommendations.cypher.
+// the embedding property. An approximation of the model's ranking: the user's embedding dotted
+// with an item's approximates the model's score (a low-rank factorisation of the item messages),
+// and the item embeddings carry one extra coordinate that makes the index's cosine order that
+// dot product's order (see README for how often both lists agree); the exact list, kept current
+// by the API, is recommendations.cypher.
 //
-// Returns: item_id, title, score (the index's cosine similarity in [0, 1]), rank.
+// Returns: item_id, title, score (the index's cosine score in [0, 1], in the order of the
+//          estimated model score), rank.
 //
 // Parameters:
 //   $user_id  string   the user (must have an embedding from the active model)

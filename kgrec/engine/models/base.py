@@ -161,6 +161,12 @@ class Recommender(ABC):
         user of ``columns`` in index order. None when the model has none."""
         return None
 
+    def item_messages(self) -> np.ndarray | None:
+        """(items x dim) query vectors, one per item, whose dot product with another item's
+        embedding approximates what the first passes to the second's score (what "items like
+        this one" ranks by). None: an item's embedding is its own query."""
+        return None
+
     def attention(self, columns: GraphColumns, histories: Histories) -> dict[EdgeKey, np.ndarray] | None:
         """Relationship key -> per-relationship attention in [0, 1], aligned with
         ``columns.edges[key]`` (what ``kgrec train`` writes back). None: the model has no

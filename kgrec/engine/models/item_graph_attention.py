@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from kgrec.engine import inner_product_index
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
@@ -45,8 +46,8 @@ class ItemGraphAttentionConfig:
         users_per_step: users in each step's batch.
         negatives: popular items, and as many random ones, each step's softmax ranks the
             targets against.
-        dim: size of the embeddings written back (a rank-``dim`` factorisation of the
-            item-item weights).
+        dim: rank of the factorisation of the item messages the embeddings are made of (they
+            are written back with one more coordinate, for the vector index).
     """
 
     lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
@@ -55,7 +56,7 @@ class ItemGraphAttentionConfig:
     steps: int = 80
     users_per_step: int = 128
     negatives: int = 512
-    dim: int = 64
+    dim: int = 128
 
     @property
     def inner_lambda(self) -> float:
@@ -455,34 +456,51 @@ class ItemGraphAttention(Recommender):
 
     @torch.no_grad()
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray]:
-        """Items: a rank-``dim`` factorisation of the item-item weights, :math:`B \\approx P Q^\\top`,
-        item :math:`j` is :math:`Q_j` (what points at it); users: :math:`\\sum_i \\alpha_{ui} P_i`,
-        so a user's dot product with an item approximates the collaborative part of its score."""
-        source, target = self._factors()
+        r"""Vectors whose dot products approximate the scores: a rank-``dim`` factorisation of the
+        whole item messages (collaborative and knowledge parts), :math:`M \approx P Q^\top`.
+        Item :math:`j` is :math:`Q_j` (what its score column is made of), indexed for
+        maximum-inner-product search (:mod:`~kgrec.engine.inner_product_index`); a user is
+        :math:`\sum_i \alpha_{ui} P_i`, a query, so that its dot product with :math:`Q_j`
+        approximates :math:`\hat y(u, j) = \sum_i \alpha_{ui} m_{ij}`."""
+        sources, targets, bound = self._factors()
         alpha = self._alpha(histories, self.theta)
         rows = torch.from_numpy(histories.row_of()).to(self.device)
         items = torch.from_numpy(histories.items).to(self.device)
-        users = torch.zeros(len(histories), source.shape[1], device=self.device).index_add(
-            0, rows, alpha[:, None] * source[items])
-        return {ITEM: target.cpu().numpy(), USER: users.cpu().numpy()}
+        users = torch.zeros(len(histories), sources.shape[1], device=self.device).index_add(
+            0, rows, alpha[:, None] * sources[items])
+        return {ITEM: inner_product_index.indexed_items(targets.cpu().numpy(), bound),
+                USER: inner_product_index.queries(users.cpu().numpy())}
 
-    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """:math:`(P, Q)` of the item-item weights, computed once per fitted or loaded model: a
-        user folded in later gets an embedding in the same space as the ones written back."""
+    def item_messages(self) -> np.ndarray:
+        r""":math:`P_i` as a query: item :math:`i`'s message :math:`m_{ij}` to item :math:`j` is
+        approximately its dot product with :math:`j`'s embedding (the embedding of a user whose
+        one interaction is :math:`i`, with attention 1)."""
+        sources, _, _ = self._factors()
+        return inner_product_index.queries(sources.cpu().numpy())
+
+    def _factors(self) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """:math:`(P, Q)` of the whole item messages and the bound of the indexed item norms,
+        computed once per fitted model and saved with it: a user folded in later gets an
+        embedding in the same space as the ones written back, without rebuilding the messages."""
         if getattr(self, "_factored", None) is None:
-            dim = min(self.options.dim, self.weights.shape[0])
+            messages = self._messages if self._messages is not None else self._combined(
+                self._knowledge_messages(self.theta), 1.0)
+            dim = min(self.options.dim, messages.shape[0])
             torch.manual_seed(self.config.seed)
-            u, s, v = torch.svd_lowrank(self.weights, q=dim, niter=4)
-            root = s.sqrt()
-            self._factored = (u * root, v * root)
+            u, s, v = torch.svd_lowrank(messages, q=dim, niter=4)
+            sources, targets = u * s, v
+            self._factored = (sources, targets, inner_product_index.norm_bound(targets.cpu().numpy()))
         return self._factored
 
     # -- persistence -----------------------------------------------------------------------
 
     def state(self) -> dict:
-        """The item side whole (weights, attention parameters, knowledge links), so the model
-        scores any history without the graph it was trained on."""
+        """The item side whole (weights, attention parameters, knowledge links, the factors of
+        the embeddings), so the model scores and embeds any history without the graph it was
+        trained on."""
+        sources, targets, bound = self._factors()
         return {"weights": self.weights, "theta": self.theta, "params": self.params,
+                "factors": [sources, targets, bound],
                 "relations": [list(key) for key in self.relations],
                 "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
                           for items, entities, _, _, n_entities in self._links],
@@ -496,7 +514,9 @@ class ItemGraphAttention(Recommender):
                         # checkpoints written before explanations named their entities have none
                         None if state.get("entity_ids") is None else [np.asarray(ids, dtype=object)
                                                                        for ids in state["entity_ids"]])
-        self._factored = self._messages = None
+        self._messages = None
+        # checkpoints written before the embeddings factorised the whole messages have none
+        self._factored = None if state.get("factors") is None else tuple(state["factors"])
         return self
 
 
