@@ -114,7 +114,7 @@ def test_written_back_embeddings_rank_items_as_the_model_scores_them(published):
         scores = model.score(histories.select(np.array([user])))[0].numpy()[unseen]
         correlations.append(spearmanr(scores, (items @ embedding)[unseen]).statistic)
     print(f"Spearman median {np.median(correlations):.3f}")
-    # Measured MEDIAN at dim 16 (a random ranking: 0).
+    # Measured 0.971 at dim 16 (a random ranking: 0).
     assert np.median(correlations) > 0.9, correlations
 
 
@@ -140,8 +140,8 @@ def test_the_vector_index_recommends_what_the_model_recommends(published):
         found = {r.item_id for r in library.similar_items(driver, database, item_ids[item], k=TOP_K)}
         similar.append(len(strongest & found) / TOP_K)
     print(f"top-{TOP_K} overlap: users {np.mean(overlaps):.3f}, similar items {np.mean(similar):.3f}")
-    # Measured USERS and SIMILAR at dim 16 (a random list: about 0.1).
-    assert np.mean(overlaps) > 0.5, overlaps
+    # Measured 0.81 and 0.69 at dim 16 (a random list: about 0.1).
+    assert np.mean(overlaps) > 0.65, overlaps
     assert np.mean(similar) > 0.5, similar
 
 

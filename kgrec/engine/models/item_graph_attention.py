@@ -14,7 +14,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from kgrec.engine import inner_product_index
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
@@ -46,8 +45,8 @@ class ItemGraphAttentionConfig:
         users_per_step: users in each step's batch.
         negatives: popular items, and as many random ones, each step's softmax ranks the
             targets against.
-        dim: rank of the factorisation of the item messages the embeddings are made of (they
-            are written back with one more coordinate, for the vector index).
+        dim: size of the embeddings written back (a rank-``dim`` factorisation of the whole
+            item messages).
     """
 
     lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
@@ -458,38 +457,34 @@ class ItemGraphAttention(Recommender):
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray]:
         r"""Vectors whose dot products approximate the scores: a rank-``dim`` factorisation of the
         whole item messages (collaborative and knowledge parts), :math:`M \approx P Q^\top`.
-        Item :math:`j` is :math:`Q_j` (what its score column is made of), indexed for
-        maximum-inner-product search (:mod:`~kgrec.engine.inner_product_index`); a user is
-        :math:`\sum_i \alpha_{ui} P_i`, a query, so that its dot product with :math:`Q_j`
-        approximates :math:`\hat y(u, j) = \sum_i \alpha_{ui} m_{ij}`."""
-        sources, targets, bound = self._factors()
+        Item :math:`j` is :math:`Q_j` (what its score column is made of); a user is
+        :math:`\sum_i \alpha_{ui} P_i`, so that its dot product with :math:`Q_j` approximates
+        :math:`\hat y(u, j) = \sum_i \alpha_{ui} m_{ij}`."""
+        sources, targets = self._factors()
         alpha = self._alpha(histories, self.theta)
         rows = torch.from_numpy(histories.row_of()).to(self.device)
         items = torch.from_numpy(histories.items).to(self.device)
         users = torch.zeros(len(histories), sources.shape[1], device=self.device).index_add(
             0, rows, alpha[:, None] * sources[items])
-        return {ITEM: inner_product_index.indexed_items(targets.cpu().numpy(), bound),
-                USER: inner_product_index.queries(users.cpu().numpy())}
+        return {ITEM: targets.cpu().numpy(), USER: users.cpu().numpy()}
 
     def item_messages(self) -> np.ndarray:
-        r""":math:`P_i` as a query: item :math:`i`'s message :math:`m_{ij}` to item :math:`j` is
-        approximately its dot product with :math:`j`'s embedding (the embedding of a user whose
-        one interaction is :math:`i`, with attention 1)."""
-        sources, _, _ = self._factors()
-        return inner_product_index.queries(sources.cpu().numpy())
+        r""":math:`P_i`: item :math:`i`'s message :math:`m_{ij}` to item :math:`j` is approximately
+        its dot product with :math:`j`'s embedding (it is the embedding of a user whose one
+        interaction is :math:`i`, with attention 1)."""
+        sources, _ = self._factors()
+        return sources.cpu().numpy()
 
-    def _factors(self) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """:math:`(P, Q)` of the whole item messages and the bound of the indexed item norms,
-        computed once per fitted model and saved with it: a user folded in later gets an
-        embedding in the same space as the ones written back, without rebuilding the messages."""
+    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:math:`(P, Q)` of the whole item messages, computed once per fitted model and saved
+        with it: a user folded in later gets an embedding in the same space as the ones written
+        back, without rebuilding the messages."""
         if getattr(self, "_factored", None) is None:
             messages = self._messages if self._messages is not None else self._combined(
                 self._knowledge_messages(self.theta), 1.0)
-            dim = min(self.options.dim, messages.shape[0])
             torch.manual_seed(self.config.seed)
-            u, s, v = torch.svd_lowrank(messages, q=dim, niter=4)
-            sources, targets = u * s, v
-            self._factored = (sources, targets, inner_product_index.norm_bound(targets.cpu().numpy()))
+            u, s, v = torch.svd_lowrank(messages, q=min(self.options.dim, messages.shape[0]), niter=4)
+            self._factored = (u * s, v)
         return self._factored
 
     # -- persistence -----------------------------------------------------------------------
@@ -498,9 +493,8 @@ class ItemGraphAttention(Recommender):
         """The item side whole (weights, attention parameters, knowledge links, the factors of
         the embeddings), so the model scores and embeds any history without the graph it was
         trained on."""
-        sources, targets, bound = self._factors()
         return {"weights": self.weights, "theta": self.theta, "params": self.params,
-                "factors": [sources, targets, bound],
+                "factors": list(self._factors()),
                 "relations": [list(key) for key in self.relations],
                 "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
                           for items, entities, _, _, n_entities in self._links],

@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 SLOTS = ("a", "b")
 #: how long a write-back waits for its vector indexes to come online before the publish fails
 INDEX_TIMEOUT_S = 600
+#: per label, the HNSW options of its vector index (``writeback_vector_index``): the item index
+#: proposes the candidates that ``embedding_recommendations`` and ``similar_items`` re-rank by
+#: dot product; the user index keeps Neo4j's defaults
+VECTOR_INDEX_CONFIG = {ITEM: {"m": 32, "ef_construction": 200, "quantization": False},
+                       USER: {"m": 16, "ef_construction": 100, "quantization": True}}
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,8 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     for label in (ITEM, USER):
         if label in output.embeddings:
             driver.execute_query(cypher.render("writeback_vector_index", index=names.index(label), label=label,
-                                               property=names.embedding_property), dim=dim, database_=database)
+                                               property=names.embedding_property), dim=dim,
+                                 **VECTOR_INDEX_CONFIG[label], database_=database)
     driver.execute_query(cypher.load("await_indexes"), timeout_seconds=INDEX_TIMEOUT_S, database_=database)
     stats.seconds["vector_index"] = time.monotonic() - started
 
