@@ -55,7 +55,7 @@ class ItemGraphAttentionConfig:
     steps: int = 80
     users_per_step: int = 128
     negatives: int = 512
-    dim: int = 128
+    dim: int = 256
 
     @property
     def inner_lambda(self) -> float:
