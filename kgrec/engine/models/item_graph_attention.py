@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -486,6 +486,57 @@ class ItemGraphAttention(Recommender):
             u, s, v = torch.svd_lowrank(messages, q=min(self.options.dim, messages.shape[0]), niter=4)
             self._factored = (u * s, v)
         return self._factored
+
+    # -- items added after training ---------------------------------------------------------
+
+    def known_links(self, links: Sequence[tuple[EdgeKey, str]]) -> list[tuple[int, int]]:
+        """The (relation index, entity index) of each of ``links`` (relation key, entity id)
+        that joins an item to an entity this model was trained with; the others are left out."""
+        if self.entity_ids is None:
+            return []
+        relation_of = {key: r for r, key in enumerate(self.relations)}
+        known = []
+        for key, entity in links:
+            r = relation_of.get(key)
+            if r is not None:
+                found = np.flatnonzero(self.entity_ids[r] == entity)
+                known += [(r, int(found[0]))] if len(found) else []
+        return known
+
+    @torch.no_grad()
+    def add_items(self, links: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+        r"""Items created after training join the model from their knowledge links alone: item
+        ``k`` of ``links`` becomes item ``n + k`` (``n`` the items the model had), linked to the
+        (relation index, entity index) pairs it lists, entities the model knows.
+
+        A new item has no collaborative weights yet (its row and column of :math:`B` are 0), so
+        its message, and every score of it, is its knowledge part: the two-hop propagation
+        through its entities with the learned :math:`\gamma_r`, as the next training would
+        compute it (the entities' degrees count the new links). Every score therefore stays an
+        exact sum of per-interaction contributions, and a new item's evidence goes through its
+        links. Its embedding is the least-squares fit of its score column in the saved
+        factorisation, its message vector the projection of its message row onto it; both are
+        returned, (new items x dim) each.
+        """
+        n_items, new = self.weights.shape[0], len(links)
+        extended = []
+        for r, (items, entities, _, _, n_entities) in enumerate(self._links):
+            added = [(n_items + k, entity) for k, item_links in enumerate(links) for rel, entity in item_links if rel == r]
+            extended.append((np.concatenate([items, np.array([i for i, _ in added], np.int64)]),
+                             np.concatenate([entities, np.array([e for _, e in added], np.int64)]), n_entities))
+        sources, targets = self._factors()
+        self.weights = torch.nn.functional.pad(self.weights, (0, new, 0, new))
+        self._messages = None
+        self._set_links(self.relations, extended, n_items + new, self.entity_ids)
+        block = torch.arange(n_items, n_items + new, device=self.device)
+        each = torch.arange(new, device=self.device)
+        # the new items' knowledge columns, which are also their rows (each two-hop term is symmetric)
+        columns = sum(hop.spread_all(hop.gather(gamma.expand(new), each, block, new))
+                      for gamma, hop in zip(self.theta[5:].exp(), self.hops))
+        embedded = torch.linalg.lstsq(sources, columns[:n_items]).solution.T
+        messages = columns[:n_items].T @ targets
+        self._factored = (torch.cat([sources, messages]), torch.cat([targets, embedded]))
+        return embedded.cpu().numpy(), messages.cpu().numpy()
 
     # -- persistence -----------------------------------------------------------------------
 
