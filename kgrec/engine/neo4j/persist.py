@@ -52,16 +52,24 @@ class FrozenModel:
     Attributes:
         version: the model version (``RECOMMENDED.model``).
         model: the restored model.
-        item_ids: item id of each score column, as at training.
+        item_ids: item id of each score column: as at training, then the items added since.
     """
 
     version: str
     model: Recommender
     item_ids: np.ndarray
     index: dict[str, int] = field(init=False, repr=False)
+    #: the items it was trained with (the ones after them were added from their links)
+    trained_items: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}
+        self.trained_items = len(self.item_ids)
+
+    @property
+    def added_items(self) -> int:
+        """How many items were added after training (:mod:`kgrec.engine.new_items`)."""
+        return len(self.item_ids) - self.trained_items
 
 
 class ModelNotAvailableError(KgrecError, LookupError):
