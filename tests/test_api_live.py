@@ -262,8 +262,8 @@ def test_a_new_item_goes_live_from_its_links_and_one_without_is_refused(trained,
     _read(driver, database, "CREATE (:Item {id: 'new-film', title: 'New Film'}), (:Item {id: 'bare-film'})")
     for (head, rel, tail), entity in library.item_links(driver, database, [twin])[twin]:
         assert head == ITEM  # the sample's knowledge relationships go from the item
-        _read(driver, database, f"MATCH (i:Item {{id: 'new-film'}}), (e:{tail} {{id: $entity}}) CREATE (i)-[:{rel}]->(e)",
-              entity=entity)
+        _read(driver, database, f"MATCH (i:Item {{id: 'new-film'}}), (e:{tail} {{id: $entity}}) "
+                                f"CREATE (i)-[:{rel}]->(e)", entity=entity)
     for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
                         ("NEO4J_PASSWORD", neo4j_settings.password), ("NEO4J_DATABASE", neo4j_settings.database),
                         ("KGREC_HOME", str(folder.parent))):

@@ -9,7 +9,8 @@ the entities it shares with the user's items. An item with no link to an entity 
 knows would score 0 for everyone: it is reported as not recommendable, with the reason.
 
 Example:
-    >>> added = add_items(frozen, {"new-film": [ItemLink(("Item", "IN_CATEGORY", "Category"), "drama")]})  # doctest: +SKIP
+    >>> drama = ItemLink(("Item", "IN_CATEGORY", "Category"), "drama")  # doctest: +SKIP
+    >>> added = add_items(frozen, {"new-film": [drama]})  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -521,7 +521,8 @@ class ItemGraphAttention(Recommender):
         n_items, new = self.weights.shape[0], len(links)
         extended = []
         for r, (items, entities, _, _, n_entities) in enumerate(self._links):
-            added = [(n_items + k, entity) for k, item_links in enumerate(links) for rel, entity in item_links if rel == r]
+            added = [(n_items + k, entity) for k, item_links in enumerate(links)
+                     for relation, entity in item_links if relation == r]
             extended.append((np.concatenate([items, np.array([i for i, _ in added], np.int64)]),
                              np.concatenate([entities, np.array([e for _, e in added], np.int64)]), n_entities))
         sources, targets = self._factors()

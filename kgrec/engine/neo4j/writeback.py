@@ -1,8 +1,8 @@
 """Writing what a trained model learned back into Neo4j, so that a version switch is atomic.
 
-What is written (docs/design.md): an embedding on every node the model embeds, a vector index on
-``:Item`` and ``:User`` embeddings, the learned attention on every relationship the model
-attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
+What is written (docs/design.md): an embedding on every node the model embeds (and a message
+vector on every item, when the model has them), a vector index on ``:Item`` and ``:User``
+embeddings, the learned attention on every relationship the model attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
 ``(:Model)`` node with version, parameters, metrics and ``active``.
 
 **Two property slots.** Rewriting a million relationships cannot happen in one transaction
@@ -85,7 +85,7 @@ class SlotNames:
     def index(self, label: str) -> str:
         return f"{label.lower()}_embedding_{self.slot}"
 
-    def as_model_props(self, messages: bool = True) -> dict[str, str]:
+    def as_model_props(self, messages: bool) -> dict[str, str]:
         """The names the ``:Model`` node records; ``message_property`` only for a model that
         writes item message vectors (queries fall back to the item's embedding without it)."""
         props = {"slot": self.slot, "embedding_property": self.embedding_property,
@@ -212,8 +212,9 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     started = time.monotonic()
     _cleanup(driver, database, keep + ([active.version] if active else []), names)  # leftovers of a dead run
     dim = int(next(iter(output.embeddings.values())).shape[1])
-    props = {**names.as_model_props(messages=output.item_messages is not None), "dim": dim, "params": json.dumps(output.params),
-             "metrics": json.dumps(output.metrics), "checkpoint": output.checkpoint}
+    props = {**names.as_model_props(messages=output.item_messages is not None), "dim": dim,
+             "params": json.dumps(output.params), "metrics": json.dumps(output.metrics),
+             "checkpoint": output.checkpoint}
     driver.execute_query(cypher.load("writeback_model"), version=output.version, props=props, database_=database)
     stats.seconds["prepare"] = time.monotonic() - started
 
@@ -224,7 +225,8 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
                               "embeddings", progress, workers, property=names.embedding_property)
     if output.item_messages is not None:
         stats.embeddings += _write(driver, database, cypher.load("writeback_embeddings"),
-                                   _embedding_batches(driver, database, columns, {ITEM: output.item_messages}, batch_size),
+                                   _embedding_batches(driver, database, columns, {ITEM: output.item_messages},
+                                                      batch_size),
                                    len(output.item_messages), "item messages", progress, workers,
                                    property=names.message_property)
     stats.seconds["embeddings"] = time.monotonic() - started
