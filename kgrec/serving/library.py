@@ -279,9 +279,12 @@ def item_links(driver: neo4j.Driver, database: str, item_ids: Sequence[str], *,
             for r in _read(driver, database, "item_links", timeout_=timeout, item_ids=list(item_ids))}
 
 
-def added_items(driver: neo4j.Driver, database: str, version: str, *, timeout: float | None = None) -> list[str]:
-    """The items model ``version`` scores from their knowledge links, added after its training."""
-    return [r["item_id"] for r in _read(driver, database, "added_items", timeout_=timeout, version=version)]
+def added_items(driver: neo4j.Driver, database: str, version: str, *,
+                timeout: float | None = None) -> tuple[int, list[str]]:
+    """Model ``version``'s count of items added after its training, and the ids of those that
+    still exist (see ``added_items.cypher``); (0, []) for a model no longer in the graph."""
+    records = _read(driver, database, "added_items", timeout_=timeout, version=version)
+    return (records[0]["added_items"], list(records[0]["item_ids"])) if records else (0, [])
 
 
 def store_new_items(driver: neo4j.Driver, database: str, version: str, item_ids: Sequence[str],

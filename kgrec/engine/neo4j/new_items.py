@@ -33,11 +33,13 @@ def go_live(driver: neo4j.Driver, database: str, frozen: FrozenModel, item_ids: 
 
 def catch_up(driver: neo4j.Driver, database: str, frozen: FrozenModel, *, timeout: float | None = None) -> None:
     """Add to ``frozen`` the items the graph marks as added to its version that it lacks (a
-    model loaded from its checkpoint knows only the items it was trained with)."""
-    missing = [item_id for item_id in library.added_items(driver, database, frozen.version, timeout=timeout)
-               if item_id not in frozen.index]
+    model loaded from its checkpoint knows only the items it was trained with), and record the
+    model's count of additions it has now taken in (``frozen.added_count``)."""
+    count, marked = library.added_items(driver, database, frozen.version, timeout=timeout)
+    missing = [item_id for item_id in marked if item_id not in frozen.index]
     if missing:
         _add(driver, database, frozen, missing, timeout)
+    frozen.added_count = count
 
 
 def _add(driver: neo4j.Driver, database: str, frozen: FrozenModel, item_ids: Sequence[str],

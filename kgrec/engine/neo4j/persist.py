@@ -59,17 +59,12 @@ class FrozenModel:
     model: Recommender
     item_ids: np.ndarray
     index: dict[str, int] = field(init=False, repr=False)
-    #: the items it was trained with (the ones after them were added from their links)
-    trained_items: int = field(init=False)
+    #: the model's count of items added after training (``(:Model).added_items``) when this copy
+    #: last took them in (:func:`kgrec.engine.neo4j.new_items.catch_up`)
+    added_count: int = 0
 
     def __post_init__(self) -> None:
         self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}
-        self.trained_items = len(self.item_ids)
-
-    @property
-    def added_items(self) -> int:
-        """How many items were added after training (:mod:`kgrec.engine.new_items`)."""
-        return len(self.item_ids) - self.trained_items
 
 
 class ModelNotAvailableError(KgrecError, LookupError):
