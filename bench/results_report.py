@@ -291,6 +291,28 @@ def render_embeddings(data: dict) -> Lines:
     return lines
 
 
+def render_new_items(data: dict) -> Lines:
+    """Items hidden from training, added from their links: ranked among the new items against a
+    genre baseline and random; how long an item takes to its first recommendation."""
+    lines: Lines = []
+    for dataset, run in data.items():
+        among = run.get("among_new_items", {})
+        lines += [f"{dataset}: {number(run.get('added'))} of {number(run.get('hidden_items'))} hidden items added "
+                  f"({number(run.get('not_recommendable'))} without a known link), {number(run.get('users'))} users, "
+                  f"{number(run.get('test_interactions'))} held-out interactions with them.", ""]
+        lines += table(["ranked among the new items", "Recall@20", "NDCG@20"],
+                       [[name.replace("_", " "), number(m.get("recall@20")), number(m.get("ndcg@20"))]
+                        for name, m in among.items()])
+        timing = run.get("time_to_first_recommendation", {})
+        lines += [f"Users with a new item in their full top-20: {number(run.get('users_with_a_new_item_in_full_top20'))}. "
+                  f"Adding them all to the fitted model: {number(run.get('add_items_s'))} s."
+                  + (f" From creation to first recommendation on the database (model {timing.get('model', '')}): "
+                     + ", ".join(f"{step.replace('_', ' ')} {number(s)} s" for step, s in timing.get("seconds", {}).items())
+                     + f"; in the top-20 of a user who liked the item it copies: "
+                       f"{number(timing.get('in_the_top20_of_a_user_who_liked_the_twin'))}." if timing else ""), ""]
+    return lines
+
+
 def render_explain(data: dict) -> Lines:
     """The explanation query alone, for random (user, item) pairs."""
     keys = ("interactions", "paths", "queries", "pairs_with_a_path", "p50_ms", "p95_ms", "p99_ms", "max_ms")
@@ -382,6 +404,8 @@ SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
     ("Embeddings and the vector index", "embeddings.json", render_embeddings,
      "`bench/bench_embeddings.py`: `embedding_recommendations` and `similar_items` against the model's own "
      "lists, on a temporal hold-out."),
+    ("Items created after training", "new_items.json", render_new_items,
+     "`bench/bench_new_items.py`: items hidden from training, added from their knowledge links."),
     ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
     ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
     ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),
