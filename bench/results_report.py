@@ -30,7 +30,7 @@ RESULTS_MD = BENCH / "RESULTS.md"
 README = BENCH.parent / "README.md"
 REGENERATE = "python bench/results_report.py"
 #: the README's generated blocks: name -> the results file it shows
-README_BLOCKS = {"quality": "quality.json", "explanations": "explanations.json"}
+README_BLOCKS = {"quality": "quality.json", "explanations": "explanations.json", "embeddings": "embeddings.json"}
 
 Lines = list[str]
 
@@ -45,6 +45,8 @@ METHOD_NAMES = {
     "kgat": "KGAT",
 }
 QUALITY_METRICS = ("ndcg@20", "recall@20", "hit_rate@20", "coverage@20", "diversity@20", "novelty@20")
+#: the published model's default rank (``dim``), the one the README quotes
+PUBLISHED_RANK = 256
 SEGMENTS = {"cold_items": "cold items", "short_history": "short histories", "long_history": "long histories"}
 
 
@@ -258,6 +260,59 @@ def render_foldin(data: dict) -> Lines:
     return lines
 
 
+def render_embeddings(data: dict) -> Lines:
+    """The vector index's lists, asked through Cypher, against the model's own, per rank of the
+    factorisation: one row per dataset and rank."""
+    rows = []
+    for dataset, run in data.items():
+        for dim, r in run.get("ranks", {}).items():
+            latency = r.get("p50_ms", {})
+            rows.append([dataset, dim, number(r.get("users")), number(r.get("overlap@20")),
+                         number(r.get("overlap@20_exact_inner_product")), number(r.get("model_ndcg@20")),
+                         number(r.get("index_ndcg@20")), number(r.get("ndcg@20_ratio")),
+                         number(r.get("similar_items_overlap@20")),
+                         number(latency.get("embedding_recommendations")), number(latency.get("recommendations"))])
+    lines = table(["data", "rank", "users", "overlap@20 with the model's list", "same, exact dot product",
+                   "model NDCG@20", "index NDCG@20", "ratio", "similar items overlap@20 with the message's top",
+                   "index p50 ms", "RECOMMENDED p50 ms"], rows)
+    for dataset, run in data.items():
+        reduction = run.get("reduction", {})
+        if reduction:
+            lines += [f"{dataset}, rank {number(reduction.get('rank'))}, {number(reduction.get('users'))} users, "
+                      f"{reduction.get('measure', '')}: the published index (cosine over the embeddings) "
+                      f"{number(reduction.get('published_index'))}; the maximum-inner-product reduction (one more "
+                      f"coordinate equalising the item norms) {number(reduction.get('reduction_default_hnsw'))} "
+                      f"with Neo4j's default index options, {number(reduction.get('reduction_published_hnsw'))} "
+                      "with the published index's.", ""]
+        lines += [f"{dataset}: goal {run.get('goal', '')}; met at ranks {number(run.get('goal_met_at'))}; "
+                  f"held-out interactions {number(run.get('held_out_interactions'))}; training and publishing "
+                  f"{number(run.get('train_and_publish_s'))} s; load average at the end "
+                  f"{number(run.get('load_average_at_end'))}.", ""]
+    return lines
+
+
+def render_new_items(data: dict) -> Lines:
+    """Items hidden from training, added from their links: ranked among the new items against a
+    genre baseline and random; how long an item takes to its first recommendation."""
+    lines: Lines = []
+    for dataset, run in data.items():
+        among = run.get("among_new_items", {})
+        lines += [f"{dataset}: {number(run.get('added'))} of {number(run.get('hidden_items'))} hidden items added "
+                  f"({number(run.get('not_recommendable'))} without a known link), {number(run.get('users'))} users, "
+                  f"{number(run.get('test_interactions'))} held-out interactions with them.", ""]
+        lines += table(["ranked among the new items", "Recall@20", "NDCG@20"],
+                       [[name.replace("_", " "), number(m.get("recall@20")), number(m.get("ndcg@20"))]
+                        for name, m in among.items()])
+        timing = run.get("time_to_first_recommendation", {})
+        lines += [f"Users with a new item in their full top-20: {number(run.get('users_with_a_new_item_in_full_top20'))}. "
+                  f"Adding them all to the fitted model: {number(run.get('add_items_s'))} s."
+                  + (f" From creation to first recommendation on the database (model {timing.get('model', '')}): "
+                     + ", ".join(f"{step.replace('_', ' ')} {number(s)} s" for step, s in timing.get("seconds", {}).items())
+                     + f"; in the top-20 of a user who liked the item it copies: "
+                       f"{number(timing.get('in_the_top20_of_a_user_who_liked_the_twin'))}." if timing else ""), ""]
+    return lines
+
+
 def render_explain(data: dict) -> Lines:
     """The explanation query alone, for random (user, item) pairs."""
     keys = ("interactions", "paths", "queries", "pairs_with_a_path", "p50_ms", "p95_ms", "p99_ms", "max_ms")
@@ -346,6 +401,11 @@ SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
     ("Knowledge-term variants", "knowledge_variants-", render_knowledge_variants,
      "Whether a popularity-damped knowledge term helps cold items."),
     ("Folding users in", "foldin-", render_foldin, "`bench/bench_foldin.py`."),
+    ("Embeddings and the vector index", "embeddings.json", render_embeddings,
+     "`bench/bench_embeddings.py`: `embedding_recommendations` and `similar_items` against the model's own "
+     "lists, on a temporal hold-out."),
+    ("Items created after training", "new_items.json", render_new_items,
+     "`bench/bench_new_items.py`: items hidden from training, added from their knowledge links."),
     ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
     ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
     ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),
@@ -432,7 +492,23 @@ def readme_explanations(data: Any) -> Lines:
     return lines
 
 
-README_RENDERERS: dict[str, Callable[[Any], Lines]] = {"quality": readme_quality, "explanations": readme_explanations}
+def readme_embeddings(data: Any) -> Lines:
+    """The vector index's lists against the model's, per dataset, at the published rank."""
+    if not isinstance(data, dict):
+        return ["(no embedding results)", ""]
+    lines: Lines = []
+    for dataset, run in data.items():
+        for rank, r in run.get("ranks", {}).items():
+            if int(rank) == PUBLISHED_RANK:
+                lines.append(f"On *{dataset}* (rank {rank}), the index's top-20 for a user shares "
+                             f"{number(r.get('overlap@20'))} of the model's, with {number(r.get('ndcg@20_ratio'))} "
+                             f"of its NDCG@20 on held-out interactions; `similar_items` shares "
+                             f"{number(r.get('similar_items_overlap@20'))} with the 20 items the message weighs most.")
+    return lines + [""] if lines else ["(no embedding results at the published rank)", ""]
+
+
+README_RENDERERS: dict[str, Callable[[Any], Lines]] = {"quality": readme_quality, "explanations": readme_explanations,
+                                                       "embeddings": readme_embeddings}
 
 
 def with_readme_blocks(readme: str, results: dict[str, Any]) -> str:

@@ -267,6 +267,46 @@ def test_a_rating_posted_without_a_time_counts_as_the_users_newest(trained, clie
     assert served != [i["item_id"] for i in before["items"]]
 
 
+def test_a_new_item_goes_live_from_its_links_and_one_without_is_refused(trained, client, neo4j_settings,
+                                                                        monkeypatch, capsys):
+    """``kgrec items add`` on an item created after training with the links of an existing one:
+    it gets an embedding, a new user who liked that one finds it in their live list, explained
+    through a shared entity; an item with no link is not recommendable, and the command says why."""
+    from kgrec.cli import main
+
+    driver, database, version, folder = trained
+    # a film whose creator made the fewest others: the shared creator is a strong link (a
+    # knowledge message is divided by the entity's degree)
+    twin = _read(driver, database, "MATCH (x:Item)-[:DIRECTED_BY]->(p:Person) WHERE EXISTS { (x)<-[:INTERACTED]-() } "
+                                   "RETURN x.id AS id ORDER BY COUNT { (p)<-[:DIRECTED_BY]-() }, id LIMIT 1")[0]["id"]
+    _read(driver, database, "CREATE (:Item {id: 'new-film', title: 'New Film'}), (:Item {id: 'bare-film'})")
+    for (head, rel, tail), entity in library.item_links(driver, database, [twin])[twin]:
+        assert head == ITEM  # the sample's knowledge relationships go from the item
+        _read(driver, database, f"MATCH (i:Item {{id: 'new-film'}}), (e:{tail} {{id: $entity}}) "
+                                f"CREATE (i)-[:{rel}]->(e)", entity=entity)
+    for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
+                        ("NEO4J_PASSWORD", neo4j_settings.password), ("NEO4J_DATABASE", neo4j_settings.database),
+                        ("KGREC_HOME", str(folder.parent))):
+        monkeypatch.setenv(name, value)
+
+    assert main(["items", "add", "new-film", "bare-film"]) == 2
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"new-film: recommendable from its links by model {version}; embedding written"]
+    assert "'bare-film' has no link to a genre, creator, tag or other entity" in err.splitlines()[-1]
+    embedding = _read(driver, database, "MATCH (i:Item {id: 'new-film'}), (m:Model {active: true}) "
+                                        "RETURN i[m.embedding_property] AS e")[0]["e"]
+    assert embedding is not None and len(embedding) > 0
+
+    _rate(client, "fan-of-twin", [twin])
+    body = client.get("/v1/users/fan-of-twin/recommendations", params={"k": 10, "explain": "true"}).json()
+    assert body["live"] is True and body["model"] == version
+    found = [item for item in body["items"] if item["item_id"] == "new-film"]
+    assert found, body["items"]
+    path = found[0]["explanations"][0]
+    assert path["nodes"][1]["id"] == twin and path["nodes"][-1]["id"] == "new-film"
+    assert path["relationships"][1]["type"] != "INTERACTED"  # through a shared entity, not co-raters
+
+
 def test_a_model_switch_never_mixes_versions(trained, client):
     driver, database, old_version, folder = trained
     _rate(client, "switcher", _popular(driver, database, 3))

@@ -9,9 +9,11 @@ remembered as such, and its stored lists are served as they are.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -59,6 +61,16 @@ class LiveModels:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(version)
             return self._loaded[version]
+
+    async def updated(self, frozen: FrozenModel, update: Callable[[FrozenModel], Awaitable[None]]) -> FrozenModel:
+        """A copy of ``frozen`` changed by ``update`` (items added after training), kept in
+        place of ``frozen``: folds in flight keep the model they started with."""
+        changed = await anyio.to_thread.run_sync(copy.deepcopy, frozen)
+        await update(changed)
+        with self._lock:
+            if self._loaded.get(changed.version) is frozen:
+                self._loaded[changed.version] = changed
+        return changed
 
     def warm_up(self, settings: ApiSettings) -> None:
         """Load the active model and fold one user in, so the first request after a start does

@@ -1,5 +1,5 @@
 """The engine's commands (registered by :mod:`kgrec.cli`): ``kgrec train``, ``kgrec eval``,
-``kgrec recommend`` and ``kgrec export-recommendations``."""
+``kgrec recommend``, ``kgrec export-recommendations`` and ``kgrec items add``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 class UnknownUserError(KgrecError, LookupError):
     """``kgrec recommend`` for a user id the database does not have."""
+
+
+class NotRecommendableError(KgrecError, ValueError):
+    """``kgrec items add`` for items the active model cannot score (each with the reason)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,6 +72,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    help="every recommendation of the active model as CSV (user_id,item_id,rank,score)")
     export.add_argument("--out", type=Path, required=True, help="CSV file to write ('-' for standard output)")
     export.set_defaults(func=_export)
+
+    items = subparsers.add_parser("items", help="items created after training")
+    items_commands = items.add_subparsers(dest="items_command", required=True, metavar="{add}")
+    add = items_commands.add_parser(
+        "add", help="make items created after training recommendable now, from their knowledge links",
+        description="The active model scores each item from its links to entities it was trained with (genres, "
+                    "creators, tags...), with its learned per-relation weights; its embedding is written and users "
+                    "whose items share those entities get it in their next live list, explained through the link. "
+                    "Its interactions add collaborative weight from the next `kgrec train`.")
+    add.add_argument("item_ids", nargs="+", metavar="ITEM_ID", help="ids of the items (already in the graph, with "
+                                                                    "their links)")
+    add.set_defaults(func=_add_items)
 
 
 def _model_names() -> list[str]:
@@ -314,6 +330,28 @@ def _recommend(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Recommendations for {args.user!r} from model {recs[0].model}:")
     for rec in recs:
         print(f"{rec.rank:>4}  {rec.score:>10.4f}  {rec.item_id}  {rec.title or ''}".rstrip())
+    return 0
+
+
+def _add_items(args: argparse.Namespace, settings: Settings) -> int:
+    from kgrec.config import open_driver
+    from kgrec.engine.neo4j.new_items import catch_up, go_live
+    from kgrec.engine.neo4j.persist import ModelNotAvailableError, load_frozen
+    from kgrec.serving import library
+
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        active = library.active_model(driver, connection.database)
+        if active is None or not active.checkpoint:
+            raise ModelNotAvailableError(f"database {connection.database!r} has no active model with a saved "
+                                         "checkpoint; run `kgrec train` first")
+        frozen = load_frozen(Path(active.checkpoint), settings.models_dir)
+        catch_up(driver, connection.database, frozen)
+        added = go_live(driver, connection.database, frozen, args.item_ids)
+    for item_id in added.item_ids:
+        print(f"{item_id}: recommendable from its links by model {frozen.version}; embedding written")
+    if added.not_recommendable:
+        raise NotRecommendableError("not recommendable: " + "; ".join(added.not_recommendable.values()))
     return 0
 
 

@@ -31,6 +31,8 @@ class ModelOutput:
     Attributes:
         version: the new model version (unique).
         embeddings: label -> (nodes of that label, dim) array, rows in ``columns.node_ids`` order.
+        item_messages: (items, dim) the items' message vectors (the queries of similar items,
+            :meth:`~kgrec.engine.models.base.Recommender.item_messages`), or None.
         attention: relationship key -> (relationships,) values in [0, 1], in ``columns.edges`` order.
         top_items: (users, K) item indices per user in ``columns.node_ids["User"]`` order, best
             first; -1 pads a shorter list.
@@ -57,6 +59,7 @@ class ModelOutput:
     evidence_items: np.ndarray | None = None
     evidence_weights: np.ndarray | None = None
     evidence_channels: ChannelParts | None = None
+    item_messages: np.ndarray | None = None
 
 
 @dataclass
@@ -114,7 +117,8 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
-                       evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels)
+                       evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels,
+                       item_messages=model.item_messages())
 
 
 def _empty_channels(like: ChannelParts, n_users: int) -> ChannelParts:

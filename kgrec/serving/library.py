@@ -291,3 +291,32 @@ def record_interactions(driver: neo4j.Driver, database: str, rows: Sequence[dict
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+def item_links(driver: neo4j.Driver, database: str, item_ids: Sequence[str], *,
+               timeout: float | None = None) -> dict[str, list[tuple[tuple[str, str, str], str]]]:
+    """Item id -> its links to entities, ``((head label, type, tail label), entity id)``, for
+    each of ``item_ids`` that exists (see ``item_links.cypher``)."""
+    return {r["item_id"]: [((link["head"], link["type"], link["tail"]), str(link["entity_id"])) for link in r["links"]]
+            for r in _read(driver, database, "item_links", timeout_=timeout, item_ids=list(item_ids))}
+
+
+def added_items(driver: neo4j.Driver, database: str, version: str, *,
+                timeout: float | None = None) -> tuple[int, list[str]]:
+    """Model ``version``'s count of items added after its training, and the ids of those that
+    still exist (see ``added_items.cypher``); (0, []) for a model no longer in the graph."""
+    records = _read(driver, database, "added_items", timeout_=timeout, version=version)
+    return (records[0]["added_items"], list(records[0]["item_ids"])) if records else (0, [])
+
+
+def store_new_items(driver: neo4j.Driver, database: str, version: str, item_ids: Sequence[str],
+                    embeddings: Any, messages: Any, *, timeout: float | None = None) -> bool:
+    """Write through the embeddings and message vectors of items model ``version`` now scores
+    from their knowledge links, and mark the users whose lists may now hold them for folding in
+    again (see ``store_new_items.cypher``). False when ``version`` is no longer the active model
+    (nothing is written then)."""
+    records, _, _ = driver.execute_query(
+        neo4j.Query(cypher.load("store_new_items"), timeout=timeout), database_=database, version=version,
+        item_ids=list(item_ids), embeddings=[[float(x) for x in row] for row in embeddings],
+        messages=[[float(x) for x in row] for row in messages])
+    return bool(records)

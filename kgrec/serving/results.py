@@ -81,6 +81,8 @@ class RecommendationState(BaseModel):
     version: str | None = Field(description="the active model, null before the first training")
     checkpoint: str | None = Field(description="the active model's saved file, null if it has none")
     embedding_property: str | None = Field(description="the active model's slot property for embeddings")
+    added_items: int = Field(0, description="items the active model scores from their knowledge links, added "
+                                            "since its training")
     current: bool = Field(description="the stored list was computed by the active model from every "
                                       "interaction the user has now")
     history: list[dict] = Field(description="the user's interactions ({item_id, rating, ts}) when not current")

@@ -14,6 +14,7 @@ from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExplanationPath,
                                PublicRecommendation, RecommendationList)
 from kgrec.engine.fold_in import fold_in
+from kgrec.engine.neo4j.new_items import catch_up
 from kgrec.serving import library
 from kgrec.serving.results import Recommendation
 
@@ -42,6 +43,8 @@ async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_i
     if state.current or not state.version or not state.history:
         return None
     frozen = await live_models.frozen(state.version, state.checkpoint)
+    if frozen is not None and frozen.added_count < state.added_items:  # items added from their links since
+        frozen = await live_models.updated(frozen, lambda model: neo4j.run(catch_up, model))
     live = frozen and await anyio.to_thread.run_sync(fold_in, frozen, state.history, k)
     if not live:
         return None

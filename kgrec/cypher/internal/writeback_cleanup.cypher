@@ -9,6 +9,7 @@
 //   $keep                list<string>  versions to keep (the active one, the one being written)
 //   $attention_property  string  slot property to remove from relationships
 //   $embedding_property  string  slot property to remove from nodes
+//   $message_property    string  slot property to remove from items
 MATCH ()-[r:RECOMMENDED]->()
 WHERE NOT r.model IN $keep
 CALL (r) { DELETE r } IN TRANSACTIONS OF 2000 ROWS
@@ -20,6 +21,10 @@ WITH count(*) AS ignored
 MATCH (n)
 WHERE n[$embedding_property] IS NOT NULL
 CALL (n) { SET n[$embedding_property] = null } IN TRANSACTIONS OF 20000 ROWS
+WITH count(*) AS ignored
+MATCH (n:Item)
+WHERE n[$message_property] IS NOT NULL
+CALL (n) { SET n[$message_property] = null } IN TRANSACTIONS OF 20000 ROWS
 WITH count(*) AS ignored
 MATCH (m:Model)
 WHERE NOT m.version IN $keep AND NOT coalesce(m.active, false)

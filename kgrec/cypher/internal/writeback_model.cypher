@@ -5,7 +5,8 @@
 //
 // Parameters:
 //   $version  string  the new model version
-//   $props    map     slot, attention_property, embedding_property, item_index, user_index,
+//   $props    map     slot, attention_property, embedding_property, message_property, item_index,
+//                     user_index,
 //                     dim, params (JSON text), metrics (JSON text)
 MERGE (m:Model {version: $version})
 SET m += $props, m.active = false, m.status = 'writing', m.trained_at = datetime()

@@ -1,9 +1,11 @@
-// embedding_recommendations — nearest items to the user's embedding through the vector index,
-// excluding items the user already interacted with. The active :Model names the index and
-// the embedding property. An approximation of the model's ranking (the embedding captures its
-// collaborative part only); the exact list, kept current by the API, is recommendations.cypher.
+// embedding_recommendations — the user's best unseen items by the embeddings' estimate of the
+// model's score (the user's embedding · the item's), found through the vector index: the index
+// proposes the items nearest to the user's embedding in angle, 4 per item wanted and per item
+// the user interacted with, and they are ranked by the dot product. The active :Model names the
+// index and the embedding property. An approximation of the model's list (see README for how
+// often the two agree); the exact list, kept current by the API, is recommendations.cypher.
 //
-// Returns: item_id, title, score (the index's cosine similarity in [0, 1]), rank.
+// Returns: item_id, title, score (the embeddings' estimate of the model's score), rank.
 //
 // Parameters:
 //   $user_id  string   the user (must have an embedding from the active model)
@@ -14,11 +16,13 @@
 //   :param k => 10
 MATCH (m:Model {active: true})
 MATCH (u:User {id: $user_id})
-WHERE u[m.embedding_property] IS NOT NULL
-WITH m, u, COUNT { (u)-[:INTERACTED]->() } AS seen
-CALL db.index.vector.queryNodes(m.item_index, toInteger($k) + seen, u[m.embedding_property]) YIELD node AS i, score
+WITH m, u, u[m.embedding_property] AS query
+WHERE query IS NOT NULL
+WITH m, u, query, COUNT { (u)-[:INTERACTED]->() } AS seen
+CALL db.index.vector.queryNodes(m.item_index, 4 * (toInteger($k) + seen), query) YIELD node AS i
 WHERE NOT (u)-[:INTERACTED]->(i)
-WITH i, score
+WITH i, query, i[m.embedding_property] AS e
+WITH i, reduce(dot = 0.0, d IN range(0, size(query) - 1) | dot + query[d] * e[d]) AS score
 ORDER BY score DESC
 LIMIT toInteger($k)
 WITH collect({item_id: i.id, title: i.title, score: score}) AS rows

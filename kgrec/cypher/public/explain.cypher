@@ -21,8 +21,10 @@
 //                         that interaction is removed). Items whose contribution is not positive
 //                         are no reason and are skipped.
 //   first_order_estimate  anything else (item not recommended, or edges written by an older
-//                         model): weight = attention(u->i) * (e_i . e_r), a first-order estimate
-//                         of the same drop; the 10 + $paths items that weigh most are searched.
+//                         model): weight = attention(u->i) * (m_i . e_r), with m_i the evidence
+//                         item's message vector and e_r the target's embedding (the evidence's
+//                         embedding for models without message vectors): an estimate of the
+//                         same drop; the 10 + $paths items that weigh most are searched.
 //
 // Channels. An evidence item's contribution splits exactly into a collaborative part (through
 // the item-item weights: what people who interacted with the evidence did) and one part per
@@ -109,7 +111,8 @@ CALL (u, r, evidence, contributions, parts, links, seen, m) {
   WITH r, m, a, endNode(a) AS i
   WHERE i <> r
   WITH a, i, coalesce(a[m.attention_property], 0.0) AS alpha,
-       coalesce(i[m.embedding_property], []) AS ei, coalesce(r[m.embedding_property], []) AS er
+       coalesce(i[coalesce(properties(m).message_property, m.embedding_property)], []) AS ei,
+       coalesce(r[m.embedding_property], []) AS er
   WITH a, i, alpha * reduce(dot = 0.0, d IN range(0, size(ei) - 1) | dot + ei[d] * coalesce(er[d], 0.0)) AS weight
   ORDER BY weight DESC, i.id
   LIMIT 10 + toInteger($paths)

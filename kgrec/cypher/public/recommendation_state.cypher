@@ -8,7 +8,8 @@
 // Returns one row: user_exists, version, checkpoint (the active model's; null before the first
 // training), current (boolean), history (the user's interactions as {item_id, rating, ts} when
 // the list is not current, in the order the training pull reads them; [] otherwise),
-// embedding_property (the active model's slot property for user embeddings).
+// embedding_property (the active model's slot property for user embeddings), added_items (how
+// many items the active model scores from their knowledge links since its training).
 //
 // Parameters:
 //   $user_id  string  the user
@@ -20,7 +21,7 @@ OPTIONAL MATCH (m:Model {active: true})
 WITH u, m, CASE WHEN u IS NULL THEN 0 ELSE COUNT { (u)-[:INTERACTED]->() } END AS interactions
 WITH u, m, coalesce(u.recommended_by = m.version AND u.recommended_history = interactions, false) AS current
 RETURN u IS NOT NULL AS user_exists, m.version AS version, m.checkpoint AS checkpoint,
-       m.embedding_property AS embedding_property, current,
+       m.embedding_property AS embedding_property, coalesce(properties(m).added_items, 0) AS added_items, current,
        CASE WHEN u IS NULL OR current THEN [] ELSE COLLECT {
          MATCH (u)-[r:INTERACTED]->(i:Item)
          RETURN {item_id: i.id, rating: r.rating, ts: r.ts}

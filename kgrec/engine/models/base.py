@@ -161,6 +161,23 @@ class Recommender(ABC):
         user of ``columns`` in index order. None when the model has none."""
         return None
 
+    def item_messages(self) -> np.ndarray | None:
+        """(items x dim) query vectors, one per item, whose dot product with another item's
+        embedding approximates what the first passes to the second's score (what "items like
+        this one" ranks by). None: an item's embedding is its own query."""
+        return None
+
+    def known_links(self, links: Sequence[tuple[EdgeKey, str]]) -> list[tuple[int, int]]:
+        """Which of an item's ``links`` (relation key, entity id) :meth:`add_items` can use, as
+        (relation index, entity index): none for a model without knowledge relations."""
+        return []
+
+    def add_items(self, links: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Make room for items created after training, each scored from its links as
+        :meth:`known_links` gives them (their score columns follow the model's items); returns
+        their embeddings and message vectors (see :meth:`item_messages`)."""
+        raise NotImplementedError(f"model {self.name!r} cannot add items after training")
+
     def attention(self, columns: GraphColumns, histories: Histories) -> dict[EdgeKey, np.ndarray] | None:
         """Relationship key -> per-relationship attention in [0, 1], aligned with
         ``columns.edges[key]`` (what ``kgrec train`` writes back). None: the model has no

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -45,8 +45,8 @@ class ItemGraphAttentionConfig:
         users_per_step: users in each step's batch.
         negatives: popular items, and as many random ones, each step's softmax ranks the
             targets against.
-        dim: size of the embeddings written back (a rank-``dim`` factorisation of the
-            item-item weights).
+        dim: size of the embeddings written back (a rank-``dim`` factorisation of the whole
+            item messages).
         taus, floors: fadings (``tau``) and floors tried on the validation split beside the
             learned ones, every pair with the learned values included, at each penalty's best
             knowledge share: the attention is learned on a sampled-softmax proxy, and validation
@@ -60,7 +60,7 @@ class ItemGraphAttentionConfig:
     steps: int = 80
     users_per_step: int = 128
     negatives: int = 512
-    dim: int = 64
+    dim: int = 256
     taus: tuple[float, ...] = (2.0, 5.0, 10.0, 20.0, 50.0)
     floors: tuple[float, ...] = (0.01, 0.05, 0.2)
 
@@ -481,34 +481,98 @@ class ItemGraphAttention(Recommender):
 
     @torch.no_grad()
     def embeddings(self, columns: GraphColumns, histories: Histories) -> dict[str, np.ndarray]:
-        """Items: a rank-``dim`` factorisation of the item-item weights, :math:`B \\approx P Q^\\top`,
-        item :math:`j` is :math:`Q_j` (what points at it); users: :math:`\\sum_i \\alpha_{ui} P_i`,
-        so a user's dot product with an item approximates the collaborative part of its score."""
-        source, target = self._factors()
+        r"""Vectors whose dot products approximate the scores: a rank-``dim`` factorisation of the
+        whole item messages (collaborative and knowledge parts), :math:`M \approx P Q^\top`.
+        Item :math:`j` is :math:`Q_j` (what its score column is made of); a user is
+        :math:`\sum_i \alpha_{ui} P_i`, so that its dot product with :math:`Q_j` approximates
+        :math:`\hat y(u, j) = \sum_i \alpha_{ui} m_{ij}`."""
+        sources, targets = self._factors()
         alpha = self._alpha(histories, self.theta)
         rows = torch.from_numpy(histories.row_of()).to(self.device)
         items = torch.from_numpy(histories.items).to(self.device)
-        users = torch.zeros(len(histories), source.shape[1], device=self.device).index_add(
-            0, rows, alpha[:, None] * source[items])
-        return {ITEM: target.cpu().numpy(), USER: users.cpu().numpy()}
+        users = torch.zeros(len(histories), sources.shape[1], device=self.device).index_add(
+            0, rows, alpha[:, None] * sources[items])
+        return {ITEM: targets.cpu().numpy(), USER: users.cpu().numpy()}
+
+    def item_messages(self) -> np.ndarray:
+        r""":math:`P_i`: item :math:`i`'s message :math:`m_{ij}` to item :math:`j` is approximately
+        its dot product with :math:`j`'s embedding (it is the embedding of a user whose one
+        interaction is :math:`i`, with attention 1)."""
+        sources, _ = self._factors()
+        return sources.cpu().numpy()
 
     def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """:math:`(P, Q)` of the item-item weights, computed once per fitted or loaded model: a
-        user folded in later gets an embedding in the same space as the ones written back."""
+        """:math:`(P, Q)` of the whole item messages, computed once per fitted model and saved
+        with it: a user folded in later gets an embedding in the same space as the ones written
+        back, without rebuilding the messages."""
         if getattr(self, "_factored", None) is None:
-            dim = min(self.options.dim, self.weights.shape[0])
+            messages = self._messages if self._messages is not None else self._combined(
+                self._knowledge_messages(self.theta), 1.0)
             torch.manual_seed(self.config.seed)
-            u, s, v = torch.svd_lowrank(self.weights, q=dim, niter=4)
-            root = s.sqrt()
-            self._factored = (u * root, v * root)
+            u, s, v = torch.svd_lowrank(messages, q=min(self.options.dim, messages.shape[0]), niter=4)
+            self._factored = (u * s, v)
         return self._factored
+
+    # -- items added after training ---------------------------------------------------------
+
+    def known_links(self, links: Sequence[tuple[EdgeKey, str]]) -> list[tuple[int, int]]:
+        """The (relation index, entity index) of each of ``links`` (relation key, entity id)
+        that joins an item to an entity this model was trained with; the others are left out."""
+        if self.entity_ids is None:
+            return []
+        relation_of = {key: r for r, key in enumerate(self.relations)}
+        known = []
+        for key, entity in links:
+            r = relation_of.get(key)
+            if r is not None:
+                found = np.flatnonzero(self.entity_ids[r] == entity)
+                known += [(r, int(found[0]))] if len(found) else []
+        return known
+
+    @torch.no_grad()
+    def add_items(self, links: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+        r"""Items created after training join the model from their knowledge links alone: item
+        ``k`` of ``links`` becomes item ``n + k`` (``n`` the items the model had), linked to the
+        (relation index, entity index) pairs it lists, entities the model knows.
+
+        A new item has no collaborative weights yet (its row and column of :math:`B` are 0), so
+        its message, and every score of it, is its knowledge part: the two-hop propagation
+        through its entities with the learned :math:`\gamma_r`, as the next training would
+        compute it (the entities' degrees count the new links). Every score therefore stays an
+        exact sum of per-interaction contributions, and a new item's evidence goes through its
+        links. Its embedding is the least-squares fit of its score column in the saved
+        factorisation, its message vector the projection of its message row onto it; both are
+        returned, (new items x dim) each.
+        """
+        n_items, new = self.weights.shape[0], len(links)
+        extended = []
+        for r, (items, entities, _, _, n_entities) in enumerate(self._links):
+            added = [(n_items + k, entity) for k, item_links in enumerate(links)
+                     for relation, entity in item_links if relation == r]
+            extended.append((np.concatenate([items, np.array([i for i, _ in added], np.int64)]),
+                             np.concatenate([entities, np.array([e for _, e in added], np.int64)]), n_entities))
+        sources, targets = self._factors()
+        self.weights = torch.nn.functional.pad(self.weights, (0, new, 0, new))
+        self._messages = None
+        self._set_links(self.relations, extended, n_items + new, self.entity_ids)
+        block = torch.arange(n_items, n_items + new, device=self.device)
+        each = torch.arange(new, device=self.device)
+        # the new items' knowledge columns, which are also their rows (each two-hop term is symmetric)
+        columns = sum(hop.spread_all(hop.gather(gamma.expand(new), each, block, new))
+                      for gamma, hop in zip(self.theta[5:].exp(), self.hops))
+        embedded = torch.linalg.lstsq(sources, columns[:n_items]).solution.T
+        messages = columns[:n_items].T @ targets
+        self._factored = (torch.cat([sources, messages]), torch.cat([targets, embedded]))
+        return embedded.cpu().numpy(), messages.cpu().numpy()
 
     # -- persistence -----------------------------------------------------------------------
 
     def state(self) -> dict:
-        """The item side whole (weights, attention parameters, knowledge links), so the model
-        scores any history without the graph it was trained on."""
+        """The item side whole (weights, attention parameters, knowledge links, the factors of
+        the embeddings), so the model scores and embeds any history without the graph it was
+        trained on."""
         return {"weights": self.weights, "theta": self.theta, "params": self.params,
+                "factors": list(self._factors()),
                 "relations": [list(key) for key in self.relations],
                 "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
                           for items, entities, _, _, n_entities in self._links],
@@ -522,7 +586,9 @@ class ItemGraphAttention(Recommender):
                         # checkpoints written before explanations named their entities have none
                         None if state.get("entity_ids") is None else [np.asarray(ids, dtype=object)
                                                                        for ids in state["entity_ids"]])
-        self._factored = self._messages = None
+        self._messages = None
+        # checkpoints written before the embeddings factorised the whole messages have none
+        self._factored = None if state.get("factors") is None else tuple(state["factors"])
         return self
 
 

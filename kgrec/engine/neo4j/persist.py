@@ -52,13 +52,16 @@ class FrozenModel:
     Attributes:
         version: the model version (``RECOMMENDED.model``).
         model: the restored model.
-        item_ids: item id of each score column, as at training.
+        item_ids: item id of each score column: as at training, then the items added since.
     """
 
     version: str
     model: Recommender
     item_ids: np.ndarray
     index: dict[str, int] = field(init=False, repr=False)
+    #: the model's count of items added after training (``(:Model).added_items``) when this copy
+    #: last took them in (:func:`kgrec.engine.neo4j.new_items.catch_up`)
+    added_count: int = 0
 
     def __post_init__(self) -> None:
         self.index = {item: position for position, item in enumerate(self.item_ids.tolist())}

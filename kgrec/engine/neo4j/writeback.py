@@ -1,8 +1,8 @@
 """Writing what a trained model learned back into Neo4j, so that a version switch is atomic.
 
-What is written (docs/design.md): an embedding on every node the model embeds, a vector index on
-``:Item`` and ``:User`` embeddings, the learned attention on every relationship the model
-attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
+What is written (docs/design.md): an embedding on every node the model embeds (and a message
+vector on every item, when the model has them), a vector index on ``:Item`` and ``:User``
+embeddings, the learned attention on every relationship the model attends over, the top-K as ``(:User)-[:RECOMMENDED {score, rank, model}]->(:Item)``, and one
 ``(:Model)`` node with version, parameters, metrics and ``active``.
 
 **Two property slots.** Rewriting a million relationships cannot happen in one transaction
@@ -56,6 +56,11 @@ log = logging.getLogger(__name__)
 SLOTS = ("a", "b")
 #: how long a write-back waits for its vector indexes to come online before the publish fails
 INDEX_TIMEOUT_S = 600
+#: per label, the HNSW options of its vector index (``writeback_vector_index``): the item index
+#: proposes the candidates that ``embedding_recommendations`` and ``similar_items`` re-rank by
+#: dot product; the user index keeps Neo4j's defaults
+VECTOR_INDEX_CONFIG = {ITEM: {"m": 32, "ef_construction": 200, "quantization": False},
+                       USER: {"m": 16, "ef_construction": 100, "quantization": True}}
 
 
 @dataclass(frozen=True)
@@ -69,16 +74,24 @@ class SlotNames:
         return f"embedding_{self.slot}"
 
     @property
+    def message_property(self) -> str:
+        """The items' message vectors (the queries of ``similar_items``), beside their embeddings."""
+        return f"message_{self.slot}"
+
+    @property
     def attention_property(self) -> str:
         return f"attention_{self.slot}"
 
     def index(self, label: str) -> str:
         return f"{label.lower()}_embedding_{self.slot}"
 
-    def as_model_props(self) -> dict[str, str]:
-        return {"slot": self.slot, "embedding_property": self.embedding_property,
-                "attention_property": self.attention_property,
-                "item_index": self.index(ITEM), "user_index": self.index(USER)}
+    def as_model_props(self, messages: bool) -> dict[str, str]:
+        """The names the ``:Model`` node records; ``message_property`` only for a model that
+        writes item message vectors (queries fall back to the item's embedding without it)."""
+        props = {"slot": self.slot, "embedding_property": self.embedding_property,
+                 "attention_property": self.attention_property,
+                 "item_index": self.index(ITEM), "user_index": self.index(USER)}
+        return {**props, "message_property": self.message_property} if messages else props
 
 
 @dataclass
@@ -153,7 +166,7 @@ def _cleanup(driver: neo4j.Driver, database: str, keep: list[str], names: SlotNa
         driver.execute_query(cypher.render("writeback_drop_index", index=names.index(label)), database_=database)
     with driver.session(database=database) as session:  # CALL IN TRANSACTIONS needs an implicit transaction
         session.run(cypher.load("writeback_cleanup"), keep=keep, attention_property=names.attention_property,
-                    embedding_property=names.embedding_property).consume()
+                    embedding_property=names.embedding_property, message_property=names.message_property).consume()
 
 
 class IncompleteModelError(KgrecError, RuntimeError):
@@ -199,8 +212,9 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     started = time.monotonic()
     _cleanup(driver, database, keep + ([active.version] if active else []), names)  # leftovers of a dead run
     dim = int(next(iter(output.embeddings.values())).shape[1])
-    props = {**names.as_model_props(), "dim": dim, "params": json.dumps(output.params),
-             "metrics": json.dumps(output.metrics), "checkpoint": output.checkpoint}
+    props = {**names.as_model_props(messages=output.item_messages is not None), "dim": dim,
+             "params": json.dumps(output.params), "metrics": json.dumps(output.metrics),
+             "checkpoint": output.checkpoint}
     driver.execute_query(cypher.load("writeback_model"), version=output.version, props=props, database_=database)
     stats.seconds["prepare"] = time.monotonic() - started
 
@@ -209,6 +223,12 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
                               _embedding_batches(driver, database, columns, output.embeddings, batch_size),
                               sum(len(matrix) for matrix in output.embeddings.values()),
                               "embeddings", progress, workers, property=names.embedding_property)
+    if output.item_messages is not None:
+        stats.embeddings += _write(driver, database, cypher.load("writeback_embeddings"),
+                                   _embedding_batches(driver, database, columns, {ITEM: output.item_messages},
+                                                      batch_size),
+                                   len(output.item_messages), "item messages", progress, workers,
+                                   property=names.message_property)
     stats.seconds["embeddings"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -233,7 +253,8 @@ def _write_locked(driver: neo4j.Driver, database: str, columns: GraphColumns, ou
     for label in (ITEM, USER):
         if label in output.embeddings:
             driver.execute_query(cypher.render("writeback_vector_index", index=names.index(label), label=label,
-                                               property=names.embedding_property), dim=dim, database_=database)
+                                               property=names.embedding_property), dim=dim,
+                                 **VECTOR_INDEX_CONFIG[label], database_=database)
     driver.execute_query(cypher.load("await_indexes"), timeout_seconds=INDEX_TIMEOUT_S, database_=database)
     stats.seconds["vector_index"] = time.monotonic() - started
 
@@ -261,6 +282,7 @@ def _verify(driver: neo4j.Driver, database: str, version: str, names: SlotNames,
     nothing), e.g. because something else removed part of it meanwhile."""
     records, _, _ = driver.execute_query(cypher.load("writeback_verify"), version=version,
                                          embedding_property=names.embedding_property,
+                                         message_property=names.message_property,
                                          attention_property=names.attention_property, database_=database)
     found = records[0]
     expected = {"embeddings": stats.embeddings, "attention": stats.attention,
