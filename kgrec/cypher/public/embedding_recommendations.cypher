@@ -1,6 +1,6 @@
 // embedding_recommendations — the user's best unseen items by the embeddings' estimate of the
 // model's score (the user's embedding · the item's), found through the vector index: the index
-// proposes the items nearest to the user's embedding in angle, 4 per item wanted and per item
+// proposes the items nearest to the user's embedding in angle, 8 per item wanted and per item
 // the user interacted with, and they are ranked by the dot product. The active :Model names the
 // index and the embedding property. An approximation of the model's list (see README for how
 // often the two agree); the exact list, kept current by the API, is recommendations.cypher.
@@ -19,7 +19,7 @@ MATCH (u:User {id: $user_id})
 WITH m, u, u[m.embedding_property] AS query
 WHERE query IS NOT NULL
 WITH m, u, query, COUNT { (u)-[:INTERACTED]->() } AS seen
-CALL db.index.vector.queryNodes(m.item_index, 4 * (toInteger($k) + seen), query) YIELD node AS i
+CALL db.index.vector.queryNodes(m.item_index, 8 * (toInteger($k) + seen), query) YIELD node AS i
 WHERE NOT (u)-[:INTERACTED]->(i)
 WITH i, query, i[m.embedding_property] AS e
 WITH i, reduce(dot = 0.0, d IN range(0, size(query) - 1) | dot + query[d] * e[d]) AS score

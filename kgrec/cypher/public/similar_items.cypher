@@ -2,7 +2,7 @@
 // their scores: the items it recommends to whoever interacted with it), each with the categories
 // and knowledge entities both items link to. The item's message vector (message_property of the
 // active :Model; models without one use the item's own embedding) dotted with another item's
-// embedding estimates the message; the vector index proposes the 4k items nearest to it in
+// embedding estimates the message; the vector index proposes the 8k items nearest to it in
 // angle, ranked by that dot product.
 //
 // Returns: item_id, title, similarity (the estimated message), shared (list of {label, id, name}).
@@ -19,7 +19,7 @@ MATCH (i:Item {id: $item_id})
 // through properties(): a graph whose models never had message vectors has no such key
 WITH m, i, i[coalesce(properties(m).message_property, m.embedding_property)] AS query
 WHERE query IS NOT NULL
-CALL db.index.vector.queryNodes(m.item_index, 4 * toInteger($k) + 1, query) YIELD node AS other
+CALL db.index.vector.queryNodes(m.item_index, 8 * toInteger($k) + 1, query) YIELD node AS other
 WHERE other <> i
 WITH i, other, query, other[m.embedding_property] AS e
 WITH i, other, reduce(dot = 0.0, d IN range(0, size(query) - 1) | dot + query[d] * e[d]) AS score
