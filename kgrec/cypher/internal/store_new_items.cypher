@@ -23,6 +23,11 @@ SET i.scored_by = $version
 WITH m, i, k
 CALL (m, i, k) {
   CALL db.create.setNodeVectorProperty(i, m.embedding_property, $embeddings[k])
+}
+// a model published before message vectors existed names no message property
+CALL (m, i, k) {
+  WITH m, i, k
+  WHERE m.message_property IS NOT NULL
   CALL db.create.setNodeVectorProperty(i, m.message_property, $messages[k])
 }
 CALL (i) {
