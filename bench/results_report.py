@@ -30,7 +30,8 @@ RESULTS_MD = BENCH / "RESULTS.md"
 README = BENCH.parent / "README.md"
 REGENERATE = "python bench/results_report.py"
 #: the README's generated blocks: name -> the results file it shows
-README_BLOCKS = {"quality": "quality.json", "explanations": "explanations.json", "embeddings": "embeddings.json"}
+README_BLOCKS = {"quality": "quality.json", "explanations": "explanations.json", "embeddings": "embeddings.json",
+                 "phrasing": ("phrasing.json", "phrasing_sample.json")}
 
 Lines = list[str]
 
@@ -313,6 +314,42 @@ def render_new_items(data: dict) -> Lines:
     return lines
 
 
+def hand_check(sample: dict) -> dict[str, int]:
+    """The hand check's counts: phrases checked, faithful, fluent (unchecked ones not counted)."""
+    checked = [p for p in sample.get("phrases", []) if p.get("faithful") is not None]
+    return {"checked": len(checked), "faithful": sum(bool(p["faithful"]) for p in checked),
+            "fluent": sum(bool(p.get("fluent")) for p in checked)}
+
+
+def render_phrasing(data: dict) -> Lines:
+    lines: Lines = []
+    for dataset, run in data.items():
+        speed = run["seconds_per_phrase"]
+        again = run["top10_phrased_again_s"]
+        lines += table([f"*{dataset}*, {run['model']}", "value"], [
+            ["paths phrased (shapes)", f"{run['paths']} ({', '.join(f'{k} {v}' for k, v in run['shapes'].items())})"],
+            ["accepted by the verifier", f"{run['accepted']} ({number(run['acceptance_rate'])})"],
+            ["seconds per phrase: median / p90 / max", f"{speed['median']} / {speed['p90']} / {speed['max']}"],
+            ["model load, seconds", number(run["load_s"])],
+            [f"a top-10 again ({again['paths']} paths): warm cache / from the edges, seconds",
+             f"{again['warm_cache']} / {again['from_edges_new_process']}"]])
+        lines += ["Rejections: " + ", ".join(f"{reason} {n}" for reason, n in run["rejections"].items()), ""]
+        for kind in ("accepted", "rejected"):
+            lines += [f"{kind.capitalize()} examples:", ""]
+            lines += [f"- {e['phrase']}" + (f" — *{e['reason']}*" if e["reason"] else "") for e in run["examples"][kind]]
+            lines.append("")
+    return lines
+
+
+def render_phrasing_sample(data: dict) -> Lines:
+    counts = hand_check(data)
+    lines = [f"{counts['faithful']} of {counts['checked']} accepted phrases faithful, {counts['fluent']} fluent "
+             f"({data.get('data')}, {data.get('model')}). Not faithful or not fluent:", ""]
+    lines += [f"- {p['phrase']} (faithful {p['faithful']}, fluent {p['fluent']}: {p.get('note') or 'no note'})"
+              for p in data.get("phrases", []) if p.get("faithful") is False or p.get("fluent") is False]
+    return lines + [""]
+
+
 def render_explain(data: dict) -> Lines:
     """The explanation query alone, for random (user, item) pairs."""
     keys = ("interactions", "paths", "queries", "pairs_with_a_path", "p50_ms", "p95_ms", "p99_ms", "max_ms")
@@ -406,6 +443,10 @@ SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
      "lists, on a temporal hold-out."),
     ("Items created after training", "new_items.json", render_new_items,
      "`bench/bench_new_items.py`: items hidden from training, added from their knowledge links."),
+    ("Phrased explanations", "phrasing.json", render_phrasing,
+     "`bench/bench_phrasing.py`: paths phrased by the bundled language model, checked by the verifier."),
+    ("Phrased explanations: hand check", "phrasing_sample.json", render_phrasing_sample,
+     "A random sample of accepted phrases, each read and judged by hand against its facts."),
     ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
     ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
     ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),
@@ -507,8 +548,29 @@ def readme_embeddings(data: Any) -> Lines:
     return lines + [""] if lines else ["(no embedding results at the published rank)", ""]
 
 
-README_RENDERERS: dict[str, Callable[[Any], Lines]] = {"quality": readme_quality, "explanations": readme_explanations,
-                                                       "embeddings": readme_embeddings}
+def readme_phrasing(run_data: Any, sample: Any) -> Lines:
+    """Acceptance, the hand check and the speed of phrasing, per dataset."""
+    if not isinstance(run_data, dict):
+        return ["(no phrasing results)", ""]
+    counts = hand_check(sample) if isinstance(sample, dict) else {"checked": 0}
+    lines: Lines = []
+    for dataset, run in run_data.items():
+        speed = run["seconds_per_phrase"]
+        checked = (f"; by hand, {counts['faithful']} of {counts['checked']} accepted phrases are faithful and "
+                   f"{counts['fluent']} fluent" if counts["checked"] else "")
+        lines.append(f"On *{dataset}*, the verifier accepted {run['accepted']} of {run['paths']} phrases of the bundled "
+                     f"model ({number(run['acceptance_rate'])}){checked}. A phrase takes {speed['median']} s "
+                     f"(median, 2 cores) after a {number(run['load_s'])} s load; a top-10 asked again reads its "
+                     f"phrases from the cache or the edges in "
+                     f"{run['top10_phrased_again_s']['from_edges_new_process']} s.")
+        accepted, rejected = run["examples"]["accepted"][:1], run["examples"]["rejected"][:1]
+        lines += [""] + [f"- accepted: “{e['phrase']}”" for e in accepted]
+        lines += [f"- rejected: “{e['phrase']}” ({e['reason']})" for e in rejected]
+    return lines + [""]
+
+
+README_RENDERERS: dict[str, Callable[..., Lines]] = {"quality": readme_quality, "explanations": readme_explanations,
+                                                     "embeddings": readme_embeddings, "phrasing": readme_phrasing}
 
 
 def with_readme_blocks(readme: str, results: dict[str, Any]) -> str:
@@ -518,8 +580,10 @@ def with_readme_blocks(readme: str, results: dict[str, Any]) -> str:
         start, stop = readme.find(begin), readme.find(end)
         if start < 0 or stop < start:
             raise SystemExit(f"README.md has no {begin} ... {end} block to fill")
-        body = README_RENDERERS[name](results.get(source))
-        block = "\n".join([begin, f"<!-- generated by `{REGENERATE}` from bench/results/{source} -->", ""] + body + [end])
+        sources = source if isinstance(source, tuple) else (source,)
+        body = README_RENDERERS[name](*(results.get(s) for s in sources))
+        files = " and ".join(f"bench/results/{s}" for s in sources)
+        block = "\n".join([begin, f"<!-- generated by `{REGENERATE}` from {files} -->", ""] + body + [end])
         readme = readme[:start] + block + readme[stop + len(end):]
     return readme
 

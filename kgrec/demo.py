@@ -146,10 +146,40 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"       {path.sentence}{share}")
                 if not rec.explanations:
                     print("       (no path within 4 hops)")
+        _show_phrased_explanations(driver, database, settings, users[0])
         _show_a_new_item_going_live(driver, database, settings.models_dir)
     print(f"\n=== Offline evaluation (model {model.version}; NDCG/Recall/HitRate/coverage) ===\n{table}")
     print(_how_to_look(layout, users[0]))
     return 0
+
+
+def _show_phrased_explanations(driver: neo4j.Driver, database: str, settings: Settings, user: str) -> None:
+    """A language model phrases one user's explanations (the bundled one, or KGREC_LLM_URL's), and
+    each phrase is shown only if the verifier finds every name and number in it on its path."""
+    from kgrec.serving import library
+    from kgrec.serving.phrasing.phraser import Phraser
+
+    print(f"\n=== The same explanations phrased by a language model, each checked against its path (user {user}) ===")
+    phraser = Phraser.from_settings(settings)
+    if phraser.backend is None:
+        print(f"  {phraser.unavailable}")
+        return
+    recs = library.recommendations(driver, database, user, k=3, paths=1)
+    try:
+        started = time.monotonic()
+        fresh = phraser.phrase([p for rec in recs for p in rec.explanations or []])
+        if fresh:
+            library.store_phrases(driver, database, user, recs)
+    finally:
+        phraser.close()
+    kept = "kept on the RECOMMENDED edges for the next time" if fresh else "read from the RECOMMENDED edges"
+    print(f"  {phraser.name}, {time.monotonic() - started:.0f} s ({kept})")
+    for rec in recs:
+        for path in rec.explanations or []:
+            if path.phrasing == "llm":
+                print(f"  {rec.rank}. {path.phrase}")
+            else:
+                print(f"  {rec.rank}. {path.sentence}\n       (template: {path.phrasing_note})")
 
 
 def _show_a_new_item_going_live(driver: neo4j.Driver, database: str, models_dir: Path) -> None:

@@ -74,13 +74,24 @@ class Settings(BaseSettings):
     neo4j_connection_timeout_s: float = Field(
         1.0, gt=0, description="TCP connect timeout towards Neo4j; short so an outage is noticed fast")
 
+    # Explanations phrased by a language model (`?phrase=true`, `kgrec explain --phrase`).
+    llm_enabled: bool = Field(True, description="false: never ask a language model (every path keeps its "
+                                                "template sentence, and says so)")
+    llm_url: str | None = Field(None, description="an OpenAI-compatible endpoint (e.g. http://localhost:11434/v1 "
+                                                  "for Ollama); unset means the bundled model of the llm extra")
+    llm_model: str = Field("default", description="the model name sent to KGREC_LLM_URL")
+    llm_api_key: SecretStr | None = Field(None, description="the bearer key for KGREC_LLM_URL, if it needs one")
+    llm_budget_s: float = Field(2.0, gt=0, description="longest an API request waits for phrases; the others get "
+                                                       "the template now and their phrase on a later request")
+    llm_timeout_s: float = Field(30.0, gt=0, description="longest the model may take for one phrase")
+
     _neo4j: Neo4jSettings | None = PrivateAttr(None)
 
     def __init__(self, neo4j: Neo4jSettings | None = None, **values: Any) -> None:
         super().__init__(**values)
         self._neo4j = neo4j
 
-    @field_validator("api_key", "read_api_key", mode="before")
+    @field_validator("api_key", "read_api_key", "llm_url", "llm_api_key", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         """``KGREC_API_KEY=`` (as compose writes an unset variable) must not become the key

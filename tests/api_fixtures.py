@@ -71,12 +71,13 @@ def api_graph(clean_db: neo4j.Driver, neo4j_database: str) -> neo4j.Driver:
 
 
 def build_app(neo4j_settings: Neo4jSettings, *, plan_ahead: bool = False, **overrides: object) -> FastAPI:
-    """An app on ``neo4j_settings`` with no keys, unless ``overrides`` say otherwise; explicit
+    """An app on ``neo4j_settings`` with no keys and no language model (a fuzzed ``phrase=true``
+    would load the bundled one), unless ``overrides`` say otherwise; explicit
     values win over any ``KGREC_*`` variables in the test environment. Queries are planned
     ahead only when ``plan_ahead``: each test rebuilds the schema, which drops Neo4j's plans, so
     every app would plan them all again for its few requests (40 API tests took 71 s instead of 30)."""
     values: dict[str, object] = {"api_key": None, "read_api_key": None, "request_timeout_s": TEST_REQUEST_TIMEOUT_S,
-                                 **overrides}
+                                 "llm_enabled": False, **overrides}
     return create_app(ApiSettings(neo4j=neo4j_settings, **values), plan_ahead=plan_ahead)
 
 

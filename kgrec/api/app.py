@@ -18,6 +18,7 @@ from kgrec.api.neo4j_calls import open_api_driver
 from kgrec.api.plan_warm_up import PlanWarmUp
 from kgrec.api.routes import health, metrics, read_router, write_router
 from kgrec.api.settings import ApiSettings
+from kgrec.serving.phrasing.phraser import Phraser
 from kgrec.settings import read_settings
 
 DESCRIPTION = """Explainable recommendations served from a Neo4j knowledge graph.
@@ -57,6 +58,7 @@ def create_app(settings: ApiSettings | None = None, *, plan_ahead: bool = True) 
             yield
         finally:
             app.state.plan_warm_up.stop()
+            app.state.phraser.close()
             app.state.driver.close()
 
     app = FastAPI(title="kgrec", version=version("kgrec"), description=DESCRIPTION, lifespan=lifespan)
@@ -64,6 +66,7 @@ def create_app(settings: ApiSettings | None = None, *, plan_ahead: bool = True) 
     app.state.metrics = Metrics()
     app.state.live_models = LiveModels(settings.models_dir)
     app.state.plan_warm_up = PlanWarmUp(settings)
+    app.state.phraser = Phraser.from_settings(settings)  # loads a bundled model on first use, not here
     install_error_handlers(app)
     # Added last = outermost: the body limit answers before anything reads the body, and the
     # metrics see every answer, the limit's 413 included.

@@ -18,6 +18,7 @@ from kgrec.api.errors import ApiError
 from kgrec.api.live_models import LiveModels
 from kgrec.api.neo4j_calls import Neo4jCalls
 from kgrec.api.settings import ApiSettings
+from kgrec.serving.phrasing.phraser import Phraser
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False,
@@ -46,6 +47,13 @@ def get_live_models(request: Request) -> LiveModels:
 
 
 LiveModelsDep = Annotated[LiveModels, Depends(get_live_models)]
+
+
+def get_phraser(request: Request) -> Phraser:
+    return request.app.state.phraser
+
+
+PhraserDep = Annotated[Phraser, Depends(get_phraser)]
 ApiKey = Annotated[str | None, Security(_api_key_header)]
 
 

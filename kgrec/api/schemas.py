@@ -74,7 +74,11 @@ class PublicExplanationPath(BaseModel):
     source: Literal["model_contribution", "first_order_estimate"] = ExplanationPath.model_fields["source"]
     disliked: bool = ExplanationPath.model_fields["disliked"]
     others: int | None = ExplanationPath.model_fields["others"]
-    sentence: str
+    sentence: str = ExplanationPath.model_fields["sentence"]
+    phrase: str | None = ExplanationPath.model_fields["phrase"]
+    phrased_by: str | None = ExplanationPath.model_fields["phrased_by"]
+    phrasing: Literal["llm", "template"] | None = ExplanationPath.model_fields["phrasing"]
+    phrasing_note: str | None = ExplanationPath.model_fields["phrasing_note"]
 
     @classmethod
     def from_path(cls, path: ExplanationPath) -> PublicExplanationPath:

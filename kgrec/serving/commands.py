@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from kgrec.config import open_driver
 from kgrec.serving import library
+from kgrec.serving.phrasing.backends import PhrasingUnavailable
+from kgrec.serving.phrasing.phraser import Phraser
 
 if TYPE_CHECKING:
     from kgrec.settings import Settings
@@ -21,17 +23,12 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
             written = library.store_explanations(driver, connection.database, paths=args.paths)
         print(f"stored the best {args.paths} explanation paths on {written:,} recommendations of the active model")
         return 0
-    with open_driver(connection) as driver:
-        if args.item:
-            recs = [library.recommendation_for(driver, connection.database, args.user, args.item)]
-            paths = library.explanation_paths(driver, connection.database, args.user, args.item, limit=args.paths)
-            title = recs[0].title if recs[0] else paths[0].nodes[-1].name if paths else None
-            rows = [{"item_id": args.item, "title": title, "rank": recs[0].rank if recs[0] else None,
-                     "explanations": [p.model_dump() for p in paths]}]
-        else:
-            found = library.recommendations(driver, connection.database, args.user, k=args.k, paths=args.paths)
-            rows = [{"item_id": r.item_id, "title": r.title, "rank": r.rank, "score": r.score,
-                     "explanations": [p.model_dump() for p in r.explanations or []]} for r in found]
+    phraser = _phraser(settings) if args.phrase else None
+    try:
+        rows = _explained_rows(args, settings, phraser)
+    finally:
+        if phraser:
+            phraser.close()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -43,11 +40,42 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
         if not row["explanations"]:
             print("    no explanation path within 4 hops")
         for path in row["explanations"]:
-            print(f"    [{_weight_label(path)}] {path['sentence']}")
+            print(f"    [{_weight_label(path)}] {path['phrase'] if path['phrasing'] == 'llm' else path['sentence']}")
+            if path["phrasing"] == "template":
+                print(f"        (template: {path['phrasing_note']})")
     shapes = Counter(p["shape"] for row in rows for p in row["explanations"])
     if shapes:
         print("shapes: " + ", ".join(f"{shape} {n}" for shape, n in shapes.most_common()))
     return 0
+
+
+def _explained_rows(args: argparse.Namespace, settings: Settings, phraser: Phraser | None) -> list[dict]:
+    """The user's top-K (or ``--item``) with their paths, phrased when ``phraser`` is given."""
+    connection = settings.neo4j
+    with open_driver(connection) as driver:
+        if args.item:
+            recs = [library.recommendation_for(driver, connection.database, args.user, args.item)]
+            paths = library.explanation_paths(driver, connection.database, args.user, args.item, limit=args.paths)
+            if phraser:
+                phraser.phrase(paths)
+            title = recs[0].title if recs[0] else paths[0].nodes[-1].name if paths else None
+            rows = [{"item_id": args.item, "title": title, "rank": recs[0].rank if recs[0] else None,
+                     "explanations": [p.model_dump() for p in paths]}]
+        else:
+            found = library.recommendations(driver, connection.database, args.user, k=args.k, paths=args.paths)
+            if phraser and phraser.phrase([p for r in found for p in r.explanations or []]):
+                library.store_phrases(driver, connection.database, args.user, found)
+            rows = [{"item_id": r.item_id, "title": r.title, "rank": r.rank, "score": r.score,
+                     "explanations": [p.model_dump() for p in r.explanations or []]} for r in found]
+    return rows
+
+
+def _phraser(settings: Settings) -> Phraser:
+    """The settings' language model, or the error that says how to get one."""
+    phraser = Phraser.from_settings(settings)
+    if phraser.backend is None:
+        raise PhrasingUnavailable(phraser.unavailable or "no language model")
+    return phraser
 
 
 def _weight_label(path: dict) -> str:
@@ -76,6 +104,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--paths", type=int, default=3,
                         help="evidence items explained per item (default %(default)s); an evidence item whose "
                              "second channel carries a quarter of its weight gets a second path")
+    parser.add_argument("--phrase", action="store_true",
+                        help="phrase each path with a language model (KGREC_LLM_URL, else the bundled one of "
+                             "the llm extra) and show its sentence when the verifier finds every name and number "
+                             "in it on the path, else the template with the reason; phrases of the user's top-K "
+                             "are kept on their RECOMMENDED edges")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     target.add_argument("--store", action="store_true",
                         help="compute the best --paths paths of every recommendation of the active model and "

@@ -156,7 +156,30 @@ def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 
             for rec in missing:
                 rec.explanations = explained.get(rec.item_id, (None, []))[1]
             _store(driver, database, recs[0].model, _explanation_rows(user_id, items, explained, paths), timeout=timeout)
+        for rec, record in zip(recs, records):
+            _attach_phrases(rec.explanations or [], record["phrases"])
     return recs
+
+
+def _attach_phrases(paths: list[ExplanationPath], stored: str | None) -> None:
+    """Give ``paths`` the phrasing verdicts stored for them on their edge (see :func:`store_phrases`)."""
+    verdicts = json.loads(stored) if stored else {}
+    for path in paths:
+        path._verdict = verdicts.get(path.key)
+
+
+def store_phrases(driver: neo4j.Driver, database: str, user_id: str, recs: Sequence[Recommendation], *,
+                  timeout: float | None = None) -> int:
+    """Keep the phrasing verdicts of ``recs``' explanation paths (the model's sentence, accepted
+    or rejected and why) on their RECOMMENDED edges, replacing what was there; returns the edges
+    written."""
+    rows = [{"user": user_id, "item": rec.item_id,
+             "phrases": json.dumps({p.key: p._verdict for p in rec.explanations or [] if p._verdict})}
+            for rec in recs if any(p._verdict for p in rec.explanations or [])]
+    if rows and recs[0].model:
+        driver.execute_query(neo4j.Query(cypher.load("store_phrases"), timeout=timeout), version=recs[0].model,
+                             rows=rows, database_=database)
+    return len(rows)
 
 
 def _of_first_evidence(paths: list[ExplanationPath], evidence: int) -> list[ExplanationPath]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class PathNode(BaseModel):
@@ -55,12 +55,30 @@ class ExplanationPath(BaseModel):
                                               "<= 2): the sentence then says what happened, not that they liked it")
     others: int | None = Field(None, description="co_interaction: how many other users interacted with both "
                                                  "the evidence and the item (one of them is on the path)")
-    sentence: str = ""
+    sentence: str = Field("", description="the template sentence: every name in it is a node of the path")
+    phrase: str | None = Field(None, description="a language model's sentence for the path, accepted by the "
+                                                "verifier (every name and number in it is a fact of the path)")
+    phrased_by: str | None = Field(None, description="the language model that wrote phrase")
+    phrasing: Literal["llm", "template"] | None = Field(
+        None, description="which sentence to show when phrasing was asked for: llm (phrase) or template "
+                          "(sentence); null when it was not")
+    phrasing_note: str | None = Field(None, description="why the template is shown: no model, not phrased "
+                                                        "within the time budget, or the verifier's reason")
+
+    #: the language model's sentence for this path and the verifier's verdict on it ({text, by,
+    #: accepted, reason}), as kept on the RECOMMENDED edge: what the phraser reads instead of asking
+    #: the model again. Not part of any answer.
+    _verdict: dict | None = PrivateAttr(None)
 
     @property
     def evidence(self) -> str:
         """Id of the user's item the path goes through."""
         return self.nodes[1].id
+
+    @property
+    def key(self) -> str:
+        """Names the path among a recommendation's paths: its shape and node ids."""
+        return self.shape + ":" + "/".join(node.id for node in self.nodes[1:])
 
 
 class Recommendation(BaseModel):

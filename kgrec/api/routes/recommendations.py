@@ -7,7 +7,7 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Path, Query
 
-from kgrec.api.deps import LiveModelsDep, Neo4jDep
+from kgrec.api.deps import LiveModelsDep, Neo4jDep, PhraserDep, SettingsDep
 from kgrec.api.live_models import LiveModels
 from kgrec.api.errors import ApiError, error_responses
 from kgrec.api.neo4j_calls import Neo4jCalls
@@ -16,7 +16,8 @@ from kgrec.api.schemas import (MAX_K, MAX_PATHS, Explanation, NodeId, PublicExpl
 from kgrec.engine.fold_in import fold_in
 from kgrec.engine.neo4j.new_items import catch_up
 from kgrec.serving import library
-from kgrec.serving.results import Recommendation
+from kgrec.serving.phrasing.phraser import Phraser
+from kgrec.serving.results import ExplanationPath, Recommendation
 
 #: items a live list stores (as many as a training's write-back), more when a request asks for more
 LIVE_K = 20
@@ -51,6 +52,18 @@ async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_i
     return await neo4j.run(library.store_live_recommendations, user_id, live, state.embedding_property)
 
 
+PhraseQuery = Annotated[bool, Query(description="also phrase each path with the language model (KGREC_LLM_URL, "
+                                                 "else the bundled one): its sentence is shown (phrasing: llm) "
+                                                 "only if every name and number in it is a fact of the path; "
+                                                 "paths not phrased within KGREC_LLM_BUDGET_S get the template "
+                                                 "now and their phrase on a later request")]
+
+
+async def _phrase(phraser: Phraser, paths: list[ExplanationPath], budget_s: float) -> list[ExplanationPath]:
+    """Phrase ``paths`` in a worker thread, waiting at most ``budget_s``; the newly phrased ones."""
+    return await anyio.to_thread.run_sync(phraser.phrase, paths, budget_s)
+
+
 @router.get("", response_model=RecommendationList)
 async def list_recommendations(
     user_id: UserId, neo4j: Neo4jDep, live_models: LiveModelsDep,
@@ -58,6 +71,7 @@ async def list_recommendations(
     explain: Annotated[bool, Query(description="attach explanation paths to each item (model strategy "
                                                "only: fallback items are popularity picks)")] = False,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="paths per item when explain=true")] = 3,
+    phrase: PhraseQuery = False, *, phraser: PhraserDep, settings: SettingsDep,
 ) -> RecommendationList:
     """The user's top-``k`` from the active model, best first.
 
@@ -67,9 +81,14 @@ async def list_recommendations(
     Browser show the same list) and served with ``live: true``. Users with no interaction with
     an item the model knows get the popularity fallback.
     """
+    explain = explain or phrase
     stored = await _fold_in_if_changed(neo4j, live_models, user_id, max(k, LIVE_K))
     if stored is None or explain:
         stored = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
+    if stored and phrase:
+        shown = stored[:k]
+        if await _phrase(phraser, [p for rec in shown for p in rec.explanations or []], settings.llm_budget_s):
+            await neo4j.run(library.store_phrases, user_id, shown)
     if stored:
         return RecommendationList(user_id=user_id, strategy="model", model=stored[0].model, live=stored[0].live,
                                   items=[PublicRecommendation.from_recommendation(r) for r in stored[:k]])
@@ -83,11 +102,13 @@ async def explain_item(
     user_id: UserId, item_id: Annotated[NodeId, Path(description="the item's id")], neo4j: Neo4jDep,
     live_models: LiveModelsDep,
     paths: Annotated[int, Query(ge=1, le=MAX_PATHS, description="how many paths")] = 5,
+    phrase: PhraseQuery = False, *, phraser: PhraserDep, settings: SettingsDep,
 ) -> Explanation:
     """Why ``item_id`` is (or would be) recommended to the user: the graph paths linking them,
     one per piece of the model's evidence, other users shown only as a count.
 
-    Works for any item, recommended or not; ``in_top_k`` says which.
+    Works for any item, recommended or not; ``in_top_k`` says which. Phrases asked for here are
+    kept in the service's memory, not on an edge (the item may not be recommended).
     """
     await _fold_in_if_changed(neo4j, live_models, user_id, LIVE_K)
     rec = await neo4j.run(library.recommendation_for, user_id, item_id)
@@ -95,6 +116,8 @@ async def explain_item(
         if not await neo4j.run(library.item_exists, item_id):
             raise ApiError(404, "unknown_item", f"no item with id {item_id!r}")
     found = await neo4j.run(library.explanation_paths, user_id, item_id, paths)
+    if phrase:
+        await _phrase(phraser, found, settings.llm_budget_s)
     return Explanation(user_id=user_id, item_id=item_id, in_top_k=rec is not None,
                        rank=rec.rank if rec else None, score=rec.score if rec else None,
                        model=rec.model if rec else None,
