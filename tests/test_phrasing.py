@@ -87,6 +87,13 @@ def test_the_verifier_rejects_planted_unfaithful_phrases(phrase, reason):
     assert not verdict.accepted and verdict.reason.startswith(reason), verdict
 
 
+def test_an_item_may_be_named_without_its_final_question_mark():
+    path = _co_rated_path()
+    path.nodes[1].name = "Who Framed Roger Rabbit? (1988)"
+    phrase = "You gave Who Framed Roger Rabbit 4.5 stars, and 12 other people rated both Who Framed Roger Rabbit and Inception."
+    assert verify(phrase, PathFacts.of(path)).accepted
+
+
 def test_a_co_rating_phrase_must_state_the_count_and_both_items_once_each():
     facts = PathFacts.of(_co_rated_path(others=12))
     assert verify("You gave The Matrix 4.5 stars, and 12 other people rated both The Matrix and Inception.", facts).accepted

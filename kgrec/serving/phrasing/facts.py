@@ -31,14 +31,15 @@ def display_title(name: str) -> str:
 
 
 def title_forms(name: str) -> tuple[str, ...]:
-    """Every way a phrase may name the item: as stored, as :func:`display_title` writes it, and
-    the alternative titles in its parentheses ("Léon", "The Professional" for "Léon: The
+    """Every way a phrase may name the item: as stored, as :func:`display_title` writes it, the
+    alternative titles in its parentheses, each also without a final "?", "!" or "." ("Léon", "The Professional" for "Léon: The
     Professional (a.k.a. The Professional) (Léon) (1994)")."""
     tail = _TRAILING_PARENTHESES.search(name)
     alternatives = [] if tail is None else [
         display_title(re.sub(r"^a\.k\.a\.\s*", "", inner).strip())
         for inner in re.findall(r"\(([^()]*)\)", tail[0]) if not re.fullmatch(r"[\d\s\-–]*", inner)]
-    return tuple(dict.fromkeys([name, display_title(name), *(a for a in alternatives if a)]))
+    forms = [name, display_title(name), *(a for a in alternatives if a)]
+    return tuple(dict.fromkeys([*forms, *(f.rstrip("?!.") for f in forms if f.rstrip("?!."))]))  # "Rabbit?"
 
 
 @dataclass(frozen=True)
