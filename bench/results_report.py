@@ -314,6 +314,19 @@ def render_new_items(data: dict) -> Lines:
     return lines
 
 
+def render_sparse_item_item(data: dict) -> Lines:
+    """Each method dense and with its item-item weights solved on k partners per item."""
+    lines: Lines = []
+    for dataset, run in data.items():
+        lines += [f"{dataset}: {number(run.get('items'))} items, {number(run.get('threads'))} threads.", ""]
+        lines += table(["method", "partners per item", "NDCG@20", "vs dense", "Recall@20", "lambda", "fit s"],
+                       [[method, number(m.get("neighbours")) if m.get("neighbours") else "all (dense)",
+                         number(m.get("ndcg@20")), number(m.get("ndcg@20_vs_dense")), number(m.get("recall@20")),
+                         number(m.get("lambda")), number(m.get("fit_seconds"))]
+                        for method, m in run.get("methods", {}).items()])
+    return lines
+
+
 def hand_check(sample: dict) -> dict[str, int]:
     """The hand check's counts: phrases checked, faithful, fluent (unchecked ones not counted)."""
     checked = [p for p in sample.get("phrases", []) if p.get("faithful") is not None]
@@ -447,6 +460,8 @@ SECTIONS: list[tuple[str, str, Callable[[Any], Lines], str]] = [
      "`bench/bench_phrasing.py`: paths phrased by the bundled language model, checked by the verifier."),
     ("Phrased explanations: hand check", "phrasing_sample.json", render_phrasing_sample,
      "A random sample of accepted phrases, each read and judged by hand against its facts."),
+    ("Item-item weights on k partners per item", "sparse_item_item.json", render_sparse_item_item,
+     "`bench/bench_sparse_item_item.py`: `kgrec eval`'s protocol, each method dense and with the neighbourhood solve."),
     ("Explanation query latency", "explain.json", render_explain, "`bench/bench_explain.py`."),
     ("HTTP API latency", "api.json", render_api, "`bench/bench_api.py`."),
     ("Live path latency", "live.json", render_live, "`bench/bench_live.py`."),

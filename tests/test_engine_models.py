@@ -16,8 +16,10 @@ from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.evaluation.evaluate import fit_data, format_table, run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
-from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
+from kgrec.engine.models import item_graph_attention
+from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix, neighbourhood_ease_from_gram
 from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig, _initial_theta
+from kgrec.engine.models.options import UnknownOptionError
 from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
 from kgrec.engine.output import EVIDENCE, ranked, strongest_evidence
 from kgrec.engine.training.config import DeviceUnavailableError, TrainConfig
@@ -272,6 +274,49 @@ def test_item_weights_of_the_lambda_grid_are_the_direct_inverse(columns, lambda_
     np.fill_diagonal(direct, 0.0)
     assert np.allclose(weights.numpy(), direct, rtol=1e-3, atol=1e-6 * np.abs(direct).max())
     assert torch.equal(ease_weights(matrix, lambda_reg), weights)
+
+
+def test_neighbourhood_weights_are_ease_with_every_partner_and_a_ridge_on_the_strongest_with_fewer(columns):
+    """The neighbourhood solve is EASE exactly when every other item is a partner; with k
+    partners each column has at most k non-zeros, its own diagonal 0, and is the float64 ridge
+    regression of the item on its k largest co-occurrences."""
+    gram = gram_matrix(interaction_matrix(columns))
+    n_items, lambda_reg = gram.shape[0], 100.0
+    whole = neighbourhood_ease_from_gram(gram, lambda_reg, n_items, items_per_block=37)
+    dense = ease_from_gram(gram, lambda_reg)
+    assert torch.allclose(whole, dense, rtol=1e-3, atol=1e-5 * dense.abs().max())
+    k = 10
+    weights = neighbourhood_ease_from_gram(gram, lambda_reg, k, items_per_block=37).numpy()
+    assert ((weights != 0).sum(0) <= k).all() and (np.diag(weights) == 0).all()
+    g = gram.numpy().astype(np.float64)
+    for j in (0, 17, n_items - 1):
+        counts = g[:, j].copy()
+        counts[j] = -1
+        partners = np.flatnonzero(weights[:, j])
+        assert len(partners) == k and counts[partners].min() >= np.sort(counts)[-k]
+        ridge = np.linalg.solve(g[np.ix_(partners, partners)] + lambda_reg * np.eye(k), g[partners, j])
+        assert np.allclose(weights[partners, j], ridge, rtol=1e-3, atol=1e-6)
+
+
+def test_attention_with_neighbourhood_weights_splits_scores_exactly_and_auto_follows_the_catalogue_size(
+        columns, monkeypatch):
+    split = temporal_split(columns)
+    options = {"dim": 16, "steps": 20, "lambdas": "100", "knowledge_shares": "0.1", "taus": "", "floors": ""}
+    assert create("attention", TrainConfig(seed=0), options).fit(
+        fit_data(columns, split)).params["item_item_solve"] == "dense"
+    monkeypatch.setattr(item_graph_attention, "DENSE_ITEMS_MAX", 100)  # this catalogue has more
+    model = create("attention", TrainConfig(seed=0), {**options, "neighbours": "8"}).fit(fit_data(columns, split))
+    assert model.params["item_item_solve"] == "neighbourhood"
+    assert ((model.weights != 0).sum(0) <= 8).all()
+    histories = histories_from_columns(columns)
+    for row in (2, 40):
+        one = histories.select(np.array([row]))
+        scores = model.score(one)[0].numpy()
+        targets = np.argsort(-scores)[:20]
+        parts = model.contributions(one, targets[None, :])
+        assert np.allclose(parts.sum(0), scores[targets], rtol=1e-4, atol=1e-6)
+    with pytest.raises(UnknownOptionError, match="item_item='sparse'"):
+        create("attention", TrainConfig(seed=0), {"item_item": "sparse"})
 
 
 def _dense_scores(model, histories: Histories, theta: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,8 @@ from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.models.base import ChannelParts, FitData, Recommender
-from kgrec.engine.models.ease import ease_from_gram, gram_matrix
+from kgrec.engine.models.ease import ease_from_gram, gram_matrix, neighbourhood_ease_from_gram
+from kgrec.engine.models.options import UnknownOptionError
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
 
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 #: knowledge links named per piece of evidence: the strongest, which an explanation shows when it
 #: carries more than the collaborative part (or a quarter of the contribution, as a second path)
 LINKS_KEPT = 1
+
+#: the catalogue size up to which ``item_item=auto`` solves :math:`B` densely: exact EASE, and
+#: its factorisations are a small part of training there; beyond it their cubic cost dominates,
+#: and the neighbourhood solve ranks as well on real ratings (bench/bench_sparse_item_item.py)
+DENSE_ITEMS_MAX = 10_000
+ITEM_ITEM_SOLVES = ("auto", "dense", "neighbourhood")
 
 
 @dataclass
@@ -52,6 +59,11 @@ class ItemGraphAttentionConfig:
             knowledge share: the attention is learned on a sampled-softmax proxy, and validation
             NDCG is what the ranking is judged by (the recency-weighted EASE baseline's grid, its
             floor 0 left out: the floor is a logit here). Empty: keep the learned shape.
+        item_item: how :math:`B` is solved: ``dense`` (one items x items factorisation per
+            penalty, exact EASE), ``neighbourhood`` (each item's column on its :attr:`neighbours`
+            strongest partners, :func:`~kgrec.engine.models.ease.neighbourhood_ease_from_gram`),
+            or ``auto``: dense up to :data:`DENSE_ITEMS_MAX` items, neighbourhood beyond.
+        neighbours: partners per item of the neighbourhood solve.
     """
 
     lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
@@ -63,6 +75,18 @@ class ItemGraphAttentionConfig:
     dim: int = 256
     taus: tuple[float, ...] = (2.0, 5.0, 10.0, 20.0, 50.0)
     floors: tuple[float, ...] = (0.01, 0.05, 0.2)
+    item_item: str = "auto"
+    neighbours: int = 128
+
+    def __post_init__(self) -> None:
+        if self.item_item not in ITEM_ITEM_SOLVES:
+            raise UnknownOptionError(f"item_item={self.item_item!r}: use one of {', '.join(ITEM_ITEM_SOLVES)}")
+        if self.neighbours < 1:
+            raise UnknownOptionError(f"neighbours={self.neighbours}: must be at least 1")
+
+    def neighbourhood(self, n_items: int) -> bool:
+        """Whether :math:`B` of a catalogue of ``n_items`` is solved per neighbourhood."""
+        return self.item_item == "neighbourhood" or (self.item_item == "auto" and n_items > DENSE_ITEMS_MAX)
 
     @property
     def inner_lambda(self) -> float:
@@ -113,7 +137,10 @@ class ItemGraphAttention(Recommender):
     (:attr:`~ItemGraphAttentionConfig.lambdas`) and a common scale of the :math:`\gamma_r`
     (:attr:`~ItemGraphAttentionConfig.knowledge_shares`) are then chosen on the validation split, and
     :math:`B` is refitted on every interaction the model will score
-    from. Dense in items x items, like EASE: meant for catalogues up to tens of thousands.
+    from. Past :data:`DENSE_ITEMS_MAX` items each column of :math:`B` is solved on the item's
+    strongest partners (:attr:`~ItemGraphAttentionConfig.item_item`), with no items x items
+    factorisation; :math:`B` and the messages are still held dense, so memory grows with the
+    square of the catalogue.
     """
 
     name = "attention"
@@ -182,6 +209,7 @@ class ItemGraphAttention(Recommender):
             self._messages = self._combined(knowledge, 1.0, into=knowledge)
         self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], "learned_shape": list(shapes[0]),
+                       "item_item_solve": "neighbourhood" if self.options.neighbourhood(self.weights.shape[0]) else "dense",
                        **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
@@ -209,6 +237,8 @@ class ItemGraphAttention(Recommender):
             with self._timed("gram"):
                 gram = gram_matrix(matrix_or_gram, self.device)
         with self._timed("factorisations"):
+            if self.options.neighbourhood(gram.shape[0]):
+                return neighbourhood_ease_from_gram(gram, lambda_reg, self.options.neighbours)
             return ease_from_gram(gram, lambda_reg)
 
     @contextmanager
