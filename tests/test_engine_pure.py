@@ -10,6 +10,7 @@ import torch
 from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular, flatten
 from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation import metrics
+from kgrec.engine.evaluation.evaluate import validation_ndcg, validation_users
 from kgrec.engine.evaluation.metrics import evaluate, held_out_users, segments, top_k_lists
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
@@ -67,6 +68,28 @@ def test_metrics_on_hand_made_example():
     assert m["hit_rate@2"] == pytest.approx(0.5)
     assert m["ndcg@2"] == pytest.approx((1 / (1 + 1 / np.log2(3))) / 2)
     assert m["coverage@1"] == pytest.approx(2 / 5)  # items 1 and 4 shown
+
+
+def test_validation_ranks_a_fixed_sample_of_its_users_past_the_cap(columns):
+    split = temporal_split(columns)
+    held = split.matrix(split.val)
+    users = held_out_users(held)
+    assert validation_users(held, len(users)) is held
+    sampled = validation_users(held, 40)
+    kept = held_out_users(sampled)
+    assert len(kept) == 40 and np.isin(kept, users).all()
+    assert (sampled[kept] != held[kept]).nnz == 0  # a kept user keeps every validation interaction
+    assert np.array_equal(held_out_users(validation_users(held, 40)), kept)
+
+    class Recorder:
+        ranked: list = []
+
+        def score(self, histories):
+            Recorder.ranked.append(len(histories))
+            return torch.rand(len(histories), histories.num_items)
+
+    validation_ndcg(Recorder(), columns, split, max_users=40)
+    assert sum(Recorder.ranked) == 40
 
 
 def test_a_segment_is_measured_on_its_own_interactions_over_the_same_ranking(monkeypatch):
