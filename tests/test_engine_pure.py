@@ -10,7 +10,7 @@ import torch
 from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular, flatten
 from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation import metrics
-from kgrec.engine.evaluation.evaluate import validation_ndcg, validation_users
+from kgrec.engine.evaluation.evaluate import Validation, validation_users
 from kgrec.engine.evaluation.metrics import evaluate, held_out_users, segments, top_k_lists
 from kgrec.engine.models.attention_conv import KnowledgeAttentionConv
 from kgrec.engine.models.ease import ease_weights
@@ -88,8 +88,10 @@ def test_validation_ranks_a_fixed_sample_of_its_users_past_the_cap(columns):
             Recorder.ranked.append(len(histories))
             return torch.rand(len(histories), histories.num_items)
 
-    validation_ndcg(Recorder(), columns, split, max_users=40)
-    assert sum(Recorder.ranked) == 40
+    validate = Validation(columns, split, max_users=40)
+    validate(Recorder())
+    validate(Recorder())
+    assert sum(Recorder.ranked) == 80  # 40 users at each call
 
 
 def test_a_segment_is_measured_on_its_own_interactions_over_the_same_ranking(monkeypatch):

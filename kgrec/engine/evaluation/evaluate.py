@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kgrec.engine.data.graph import GraphColumns
-from kgrec.engine.data.histories import histories_from_columns
+from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import Split, temporal_split
 from kgrec.engine.evaluation.metrics import (SEGMENTS, accuracy, evaluate, held_out_users, history_users,
                                              list_quality, segments, top_k_lists)
@@ -55,14 +56,22 @@ def validation_users(held_out: sp.csr_matrix, max_users: int = VALIDATION_USERS_
     return sampled
 
 
-def validation_ndcg(model: Recommender, columns: GraphColumns, split: Split,
-                    max_users: int = VALIDATION_USERS_MAX) -> float:
+class Validation:
     """NDCG@20 on the validation interactions of at most ``max_users`` users
-    (:func:`validation_users`), with train as the known history."""
-    histories = histories_from_columns(columns, split.train)
-    train = split.matrix(split.train)
-    return evaluate(lambda users: model.score(histories.select(users)), train,
-                    validation_users(split.matrix(split.val), max_users), ks=(20,))["ndcg@20"]
+    (:func:`validation_users`), with train as the known history: a fit calls it once per point of
+    its grid, so the histories and matrices are built on the first call and kept."""
+
+    def __init__(self, columns: GraphColumns, split: Split, max_users: int = VALIDATION_USERS_MAX):
+        self.columns, self.split, self.max_users = columns, split, max_users
+
+    @cached_property
+    def _inputs(self) -> tuple[Histories, sp.csr_matrix, sp.csr_matrix]:
+        return (histories_from_columns(self.columns, self.split.train), self.split.matrix(self.split.train),
+                validation_users(self.split.matrix(self.split.val), self.max_users))
+
+    def __call__(self, model: Recommender) -> float:
+        histories, train, held_out = self._inputs
+        return evaluate(lambda users: model.score(histories.select(users)), train, held_out, ks=(20,))["ndcg@20"]
 
 
 def fit_data(columns: GraphColumns, split: Split, *, checkpoint_dir: Path | None = None, resume: bool = False,
@@ -72,7 +81,7 @@ def fit_data(columns: GraphColumns, split: Split, *, checkpoint_dir: Path | None
     ``kgrec train`` (whose split has no test part, so it refits on every interaction).
     ``checkpoint_dir``, ``resume`` and ``progress`` are :class:`FitData`'s."""
     return FitData(split.fit_columns(columns, split.train),
-                   validate=lambda model: validation_ndcg(model, columns, split),
+                   validate=Validation(columns, split),
                    refit=split.fit_columns(columns, split.train | split.val),
                    checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
 
