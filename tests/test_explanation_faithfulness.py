@@ -66,6 +66,25 @@ def test_published_evidence_ranks_the_explanations(trained):
     assert 0 < report.channel_fidelity <= 1, report.table()
 
 
+def test_co_raters_counted_at_write_back_give_the_paths_the_graph_gives(trained):
+    """The write-back counts each explained pair's co-raters and names the one to draw; the
+    explanations read from them are the ones the query finds by joining in the graph."""
+    driver, database, _ = trained
+    users = sample_users(driver, database, 15, seed=2)
+    counted = {user: library.recommendations(driver, database, user, k=10, paths=3) for user in users}
+    records, _, _ = driver.execute_query(
+        "MATCH (u:User)-[r:RECOMMENDED]->() WHERE u.id IN $users WITH r, r.evidence_co_rater IS NOT NULL AS counted "
+        "REMOVE r.evidence_co_raters, r.evidence_co_rater, r.explanations "
+        "RETURN count(r) AS edges, sum(toInteger(counted)) AS counted", users=users, database_=database)
+    assert records[0]["counted"] == records[0]["edges"] > 0
+    joined = {user: library.recommendations(driver, database, user, k=10, paths=3) for user in users}
+    co_interaction = [p for recs in counted.values() for rec in recs for p in rec.explanations
+                      if p.shape == "co_interaction"]
+    assert len(co_interaction) > 50 and any(p.others > 1 for p in co_interaction)
+    assert {u: [r.model_dump() for r in recs] for u, recs in counted.items()} == \
+        {u: [r.model_dump() for r in recs] for u, recs in joined.items()}
+
+
 def test_items_without_interactions_are_recommended_and_explained_through_their_links(trained):
     """An item nobody interacted with has no collaborative part at all: its score is its
     knowledge links', so its explanation is a knowledge-graph path naming the entity whose link
@@ -91,7 +110,8 @@ def test_items_without_interactions_are_recommended_and_explained_through_their_
 def test_first_order_explanations_without_stored_evidence(trained):
     driver, database, scorer = trained
     driver.execute_query("MATCH ()-[r:RECOMMENDED]->() REMOVE r.evidence, r.evidence_weights, r.explanations, "
-                         "r.evidence_channels, r.evidence_links", database_=database)
+                         "r.evidence_channels, r.evidence_links, r.evidence_co_raters, r.evidence_co_rater",
+                         database_=database)
     report = evaluate(driver, database, scorer, sample_users(driver, database, 20, seed=1), k=10)
     print(report.table())
     assert report.sources == {"first_order_estimate": report.explained}
@@ -115,7 +135,8 @@ def test_stored_contributions_rank_the_evidence_and_beat_random_paths_twice_over
         "MATCH (:User {id: row.user})-[rec:RECOMMENDED]->(:Item {id: row.item}) WHERE rec.model = m.version "
         "SET rec.evidence = row.evidence, rec.evidence_weights = row.weights "
         # leave-one-out drops have no channel split: the stored one belongs to other evidence
-        "REMOVE rec.evidence_channels, rec.evidence_links, rec.explanations", rows=rows, database_=database)
+        "REMOVE rec.evidence_channels, rec.evidence_links, rec.evidence_co_raters, rec.evidence_co_rater, "
+        "rec.explanations", rows=rows, database_=database)
 
     report = evaluate(driver, database, scorer, users, k=10)
     print(report.table())

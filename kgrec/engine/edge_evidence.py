@@ -3,7 +3,8 @@
 Per recommendation: ``evidence`` (the user's item ids that contribute most, strongest first),
 ``evidence_weights`` (their exact contributions) and, for a model that splits contributions into
 channels, ``evidence_channels`` and ``evidence_links`` for the first :data:`EXPLAINED` of them
-(the ones an explanation reads; see ``explain.cypher``). Built for a whole batch of users at
+(the ones an explanation reads; see ``explain.cypher``), and, when the write-back counted them,
+their co-raters (``evidence_co_raters``, ``evidence_co_rater``; see :mod:`kgrec.engine.co_raters`). Built for a whole batch of users at
 once with array operations: the write-back builds twenty edges per user while the server stores
 the previous batch, and per-edge array indexing cost more client time than the server's work.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgrec.engine.co_raters import CoRaters
 from kgrec.engine.models.base import ChannelParts
 
 #: evidence items per recommendation whose channel split is stored
@@ -19,7 +21,7 @@ EXPLAINED = 5
 
 
 def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.ndarray, channels: ChannelParts | None,
-                        rows: np.ndarray) -> list[list[dict[str, list]]]:
+                        rows: np.ndarray, co_raters: CoRaters | None = None) -> list[list[dict[str, list]]]:
     """The evidence properties of every target of ``rows``.
 
     Args:
@@ -27,6 +29,7 @@ def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.nda
         items, weights: (all rows x T x E) evidence items (-1 after the last) and contributions.
         channels: their split into channels, or None (no channel properties then).
         rows: which rows to build.
+        co_raters: the co-raters of the first :data:`EXPLAINED` evidence items, or None.
 
     Returns:
         per row, per target: ``evidence`` and ``evidence_weights`` (the -1 padding dropped) and,
@@ -34,8 +37,23 @@ def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.nda
         item: the collaborative part and the strongest knowledge link's) and ``evidence_links``
         (that link as ``"RELATION:entity id"``, ``""`` when the item shares no entity with the
         target). Packed so, the edge gains two properties: each property costs the write-back
-        more than its values do.
+        more than its values do. With ``co_raters``, also ``evidence_co_raters`` (how many users
+        interacted with each of those items and the target) and ``evidence_co_rater`` (the one to
+        draw, ``""`` for none).
     """
+    properties = _channel_properties(item_ids, items, weights, channels, rows)
+    if co_raters is not None:
+        for edges, counts, drawn in zip(properties, co_raters.counts[rows].tolist(),
+                                        co_raters.drawn_ids(rows).tolist()):
+            for edge, count, who in zip(edges, counts, drawn):
+                explained = min(len(edge["evidence"]), EXPLAINED)
+                edge.update(evidence_co_raters=count[:explained], evidence_co_rater=who[:explained])
+    return properties
+
+
+def _channel_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.ndarray, channels: ChannelParts | None,
+                        rows: np.ndarray) -> list[list[dict[str, list]]]:
+    """The evidence and channel properties of :func:`evidence_properties`."""
     chosen = items[rows]
     counts = (chosen >= 0).sum(-1)
     cited = item_ids[np.maximum(chosen, 0)].tolist()

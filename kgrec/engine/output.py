@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from kgrec.engine.data.graph import EdgeKey, GraphColumns
+from kgrec.engine.co_raters import CoRaters, co_raters
+from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories
+from kgrec.engine.edge_evidence import EXPLAINED
 from kgrec.engine.evaluation.metrics import top_k
 from kgrec.engine.models.base import ChannelParts, Recommender
 from kgrec.progress import progress_bar
@@ -46,6 +48,8 @@ class ModelOutput:
             exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
         evidence_channels: how each of those contributions splits into the model's channels
             (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
+        evidence_co_raters: the co-raters of the first :data:`~kgrec.engine.edge_evidence.EXPLAINED`
+            evidence items and their targets, which an explanation states; None without evidence.
     """
 
     version: str
@@ -60,6 +64,7 @@ class ModelOutput:
     evidence_weights: np.ndarray | None = None
     evidence_channels: ChannelParts | None = None
     item_messages: np.ndarray | None = None
+    evidence_co_raters: CoRaters | None = None
 
 
 @dataclass
@@ -116,9 +121,11 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
                     getattr(channels, name)[batch] = getattr(evidence.channels, name)
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
+    explained = evidence_items[:, :, :EXPLAINED]
+    counted = co_raters(columns, attention.get(INTERACTION_KEY), explained, top_items) if (explained >= 0).any() else None
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
                        evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels,
-                       item_messages=model.item_messages())
+                       item_messages=model.item_messages(), evidence_co_raters=counted)
 
 
 def _empty_channels(like: ChannelParts, n_users: int) -> ChannelParts:

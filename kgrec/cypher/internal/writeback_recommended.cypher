@@ -14,8 +14,9 @@
 //   $edges    list of {user (internal id of the user node), user_id, node, item, rank, score, evidence
 //                      (the user's item ids that contribute most, strongest first), evidence_weights
 //                      (their contributions), evidence_channels, evidence_links (how the first ones
-//                      split, see explain.cypher)}, in the order of node; the evidence keys may be
-//                      absent (no property then)
+//                      split), evidence_co_raters, evidence_co_rater (their co-raters; see
+//                      explain.cypher)}, in the order of node; the evidence keys may be absent (no
+//                      property then)
 //   $version  string  the model version the edges belong to
 UNWIND $rows AS row
 MATCH (n)
@@ -40,5 +41,6 @@ CALL (u, n, edge) {
 // every property in the CREATE: one write of the new relationship (a SET afterwards is another)
 CREATE (u)-[:RECOMMENDED {model: $version, rank: edge.rank, score: edge.score, evidence: edge.evidence,
                           evidence_weights: edge.evidence_weights, evidence_channels: edge.evidence_channels,
-                          evidence_links: edge.evidence_links}]->(i)
+                          evidence_links: edge.evidence_links, evidence_co_raters: edge.evidence_co_raters,
+                          evidence_co_rater: edge.evidence_co_rater}]->(i)
 RETURN count(*) AS written

@@ -34,13 +34,19 @@
 // link as 'RELATION:entity id', '' when there is none). The path shown for an evidence item is the
 // one of its largest channel:
 //   collaborative  co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
-//                                  one user v is drawn; `others` counts every other user who
-//                                  interacted with both i and r
+//                                  one user v is drawn (the one whose two interactions weigh
+//                                  most); `others` counts every other user who interacted with
+//                                  both i and r. The write-back counts them for those first five
+//                                  evidence items, in the graph it trained on, and stores
+//                                  rec.evidence_co_raters (the counts) and rec.evidence_co_rater
+//                                  (the drawn user's id, '' for none): the query then only draws
+//                                  that path. Without them (lists computed live) it joins.
 //   knowledge      shared_entity   (u)-[:INTERACTED]->(i)-[x]-(e)-[x']-(r), e the link's entity
 // with `weight` = that channel's exact part and `share` = part / the item's score. The next
 // channel is shown too, as a second, weaker path, when it carries at least a quarter of the
 // evidence's contribution. A channel with no path in the graph (a collaborative part without
-// co-raters) is passed over for the next. Without stored parts (first_order_estimate, older
+// co-raters) is passed over for the next; a channel that cannot be shown (behind one known to
+// have a path, and under a quarter) is not searched. Without stored parts (first_order_estimate, older
 // models) the co-interaction path comes first (the collaborative part carries most of the
 // published model's scores), else the best knowledge-graph path, including
 //   category_hierarchy  (u)-[:INTERACTED]->(i)-[:IN_CATEGORY]->(c)-[:SUBCATEGORY_OF]-(d)<-[:IN_CATEGORY]-(r)
@@ -65,8 +71,8 @@
 MATCH (u:User {id: $user_id})
 OPTIONAL MATCH (m:Model {active: true})
 CALL (u) {
-  MATCH (u)-[a:INTERACTED]->(:Item)
-  RETURN collect(a) AS seen, avg(a.rating) AS mean_rating
+  MATCH (u)-[a:INTERACTED]->(i:Item)
+  RETURN collect(a) AS seen, collect(i.id) AS seen_ids, avg(a.rating) AS mean_rating
 }
 CALL (u, m) {
   MATCH (u)-[rec:RECOMMENDED]->(r:Item)
@@ -83,27 +89,33 @@ CALL (u, m) {
 }
 // Read through properties(): on graphs whose model stores no evidence the property keys do not
 // exist, and `rec.evidence` would make Neo4j warn about them on every call.
-WITH u, m, seen, mean_rating, r, rec, coalesce(properties(rec), {}) AS stored
-WITH u, m, seen, mean_rating, r, rec, coalesce(stored.evidence, []) AS evidence,
+WITH u, m, seen, seen_ids, mean_rating, r, rec, coalesce(properties(rec), {}) AS stored
+WITH u, m, seen, seen_ids, mean_rating, r, rec, coalesce(stored.evidence, []) AS evidence,
      coalesce(stored.evidence_weights, []) AS contributions, coalesce(stored.evidence_channels, []) AS parts,
-     coalesce(stored.evidence_links, []) AS links
-CALL (u, r, evidence, contributions, parts, links, seen, m) {
-  WITH u, r, evidence, contributions, parts, links
+     coalesce(stored.evidence_links, []) AS links, coalesce(stored.evidence_co_raters, []) AS co_raters,
+     coalesce(stored.evidence_co_rater, []) AS co_rater
+CALL (u, r, evidence, contributions, parts, links, co_raters, co_rater, seen, seen_ids, m) {
+  WITH u, r, evidence, contributions, parts, links, co_raters, co_rater, seen, seen_ids
   WHERE size(evidence) > 0
-  UNWIND range(0, size(evidence) - 1) AS position
-  WITH u, r, position, evidence[position] AS evidence_id, toFloat(contributions[position]) AS weight,
+  // the user's interactions with the evidence items, from the history already read (cheaper
+  // than seeking each one between two dense nodes)
+  UNWIND [k IN range(0, size(seen) - 1) WHERE seen_ids[k] IN evidence] AS k
+  WITH u, r, evidence, contributions, parts, links, co_raters, co_rater, seen[k] AS a, seen_ids[k] AS evidence_id
+  WITH u, r, contributions, parts, links, co_raters, co_rater, a, evidence_id,
+       [p IN range(0, size(evidence) - 1) WHERE evidence[p] = evidence_id][0] AS position
+  WITH u, r, a, position, evidence_id, toFloat(contributions[position]) AS weight,
        links[position] AS link, split(coalesce(links[position], ''), ':')[0] AS link_type,
-       parts[2 * position] AS collaborative, parts[2 * position + 1] AS link_part
-  WITH u, r, position, evidence_id, weight,
+       parts[2 * position] AS collaborative, parts[2 * position + 1] AS link_part,
+       {others: co_raters[position], drawn: co_rater[position]} AS co
+  WITH u, r, a, position, evidence_id, weight, co,
        CASE WHEN link IS NULL THEN []
-         ELSE [{channel: 'collaborative', part: toFloat(collaborative)}] +
+         ELSE [{channel: 'collaborative', part: toFloat(collaborative), others: co.others, drawn: co.drawn}] +
               CASE WHEN link = '' THEN [] ELSE [{channel: 'knowledge', type: link_type,
                                                  entity: substring(link, size(link_type) + 1),
                                                  part: toFloat(link_part)}] END
          END AS channels
   WHERE weight > 0 AND evidence_id <> r.id
-  MATCH (u)-[a:INTERACTED]->(i:Item {id: evidence_id})
-  RETURN a, i, weight, position, channels, 'model_contribution' AS source
+  RETURN a, endNode(a) AS i, weight, position, channels, co, 'model_contribution' AS source
   UNION
   WITH r, evidence, seen, m
   WHERE size(evidence) = 0
@@ -119,21 +131,37 @@ CALL (u, r, evidence, contributions, parts, links, seen, m) {
   WITH collect({a: a, i: i, weight: weight}) AS ranked
   UNWIND range(0, size(ranked) - 1) AS position
   RETURN ranked[position].a AS a, ranked[position].i AS i, ranked[position].weight AS weight, position,
-         [] AS channels, 'first_order_estimate' AS source
+         [] AS channels, {} AS co, 'first_order_estimate' AS source
 }
-WITH u, r, rec, m, a, i, weight, position, channels, source,
+WITH u, r, rec, m, a, i, weight, position, channels, co, source,
      a.rating IS NOT NULL AND (a.rating < mean_rating OR a.rating <= 2) AS disliked
 ORDER BY disliked, position
 // Only the evidence that can be shown is searched (two spare, for evidence without any path).
-WITH u, r, rec, m, collect({a: a, i: i, weight: weight, position: position, channels: channels, source: source,
-                            disliked: disliked})[..toInteger($paths) + 2] AS candidates
+WITH u, r, rec, m, collect({a: a, i: i, weight: weight, position: position, channels: channels, co: co,
+                            source: source, disliked: disliked})[..toInteger($paths) + 2] AS candidates
 UNWIND candidates AS candidate
 WITH u, r, rec, m, candidate.a AS a, candidate.i AS i, candidate.weight AS weight, candidate.position AS position,
      candidate.source AS source, candidate.disliked AS disliked,
      CASE WHEN size(candidate.channels) = 0
-       THEN [{channel: 'collaborative', priority: 1.0}, {channel: 'knowledge', priority: 0.0}]
+       THEN [{channel: 'collaborative', priority: 1.0, others: candidate.co.others, drawn: candidate.co.drawn},
+             {channel: 'knowledge', priority: 0.0}]
        ELSE candidate.channels END AS channels
-// Each channel's path, largest part first (without stored parts: collaborative, then knowledge).
+// Largest part first (without stored parts: collaborative, then knowledge); a collaborative
+// channel counted without co-raters is dropped. When the first channel is known to have a path
+// (a knowledge link, or counted co-raters), only the channels that could be shown after it are
+// searched.
+CALL (channels) {
+  UNWIND channels AS channel
+  WITH channel
+  WHERE channel.others IS NULL OR channel.others > 0
+  ORDER BY coalesce(channel.part, channel.priority) DESC
+  RETURN collect(channel) AS ordered
+}
+WITH u, r, rec, m, a, i, weight, position, source, disliked,
+     CASE WHEN ordered[0].channel = 'knowledge' AND ordered[0].entity IS NOT NULL OR ordered[0].others > 0
+       THEN ordered[..1] + [c IN ordered[1..] WHERE c.part >= 0.25 * weight]
+       ELSE ordered END AS channels
+// Each channel's path, in that order.
 CALL (u, r, a, i, m, channels) {
   UNWIND channels AS channel
   CALL (u, r, a, i, m, channel) {
@@ -162,7 +190,19 @@ CALL (u, r, a, i, m, channels) {
     LIMIT 1
     UNION
     WITH u, r, a, i, m, channel
-    WHERE channel.channel = 'collaborative'
+    WHERE channel.channel = 'collaborative' AND channel.drawn <> ''
+    // sought on its own: planned with the rest, the seek became an expansion of r's raters
+    CALL (channel) {
+      MATCH (v:User {id: channel.drawn})
+      RETURN v
+    }
+    MATCH p = (u)-[a]->(i)<-[c:INTERACTED]-(v)-[b:INTERACTED]->(r)
+    RETURN p, 'co_interaction' AS shape,
+           coalesce(c[m.attention_property], 1.0) * coalesce(b[m.attention_property], 1.0) AS support,
+           channel.others AS others
+    UNION
+    WITH u, r, a, i, m, channel
+    WHERE channel.channel = 'collaborative' AND channel.drawn IS NULL
     MATCH (i)<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(r)
     USING JOIN ON v
     WHERE v <> u

@@ -339,7 +339,7 @@ def _recommended_batches(driver: neo4j.Driver, database: str, columns: GraphColu
         nodes, ids = item_rows.tolist(), items[np.maximum(picks, 0)].tolist()
         scores, ranks = output.top_scores[rows].astype(np.float64).tolist(), np.cumsum(valid, 1).tolist()
         evidence = (evidence_properties(items, output.evidence_items, output.evidence_weights,
-                                        output.evidence_channels, rows)
+                                        output.evidence_channels, rows, output.evidence_co_raters)
                     if output.evidence_items is not None else [[{}] * picks.shape[1]] * len(rows))
         user_rows = [{"node": int(user_nodes[row]), "user": str(users[row]), "history": int(history[row])}
                      for row in rows.tolist()]
