@@ -102,6 +102,12 @@ def _count_chunk(chunk: np.ndarray, walked: np.ndarray, other: np.ndarray, keys:
     pair, user = pair[found], user[found]
     support = weights[position[found]] * weights[found_at[found]]
     counts[chunk] = np.bincount(pair, minlength=chunk[-1] + 1)[chunk]
-    best = np.lexsort((user, -support, pair))
-    first = best[np.r_[True, pair[best][1:] != pair[best][:-1]]] if len(best) else best
+    if len(pair) == 0:
+        return
+    # entries come grouped by pair, users ascending: the first that reaches its pair's maximum
+    # is the smallest id among the strongest
+    bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    strongest = np.maximum.reduceat(support, bounds)
+    at_max = np.flatnonzero(support == np.repeat(strongest, np.diff(np.r_[bounds, len(pair)])))
+    first = at_max[np.r_[True, pair[at_max][1:] != pair[at_max][:-1]]]
     drawn[pair[first]] = user[first]
