@@ -123,6 +123,32 @@ def test_a_live_list_explained_once_is_read_from_its_edges_afterwards(trained, c
     assert any(path["nodes"][1]["id"] in liked[3:5] for item in third["items"] for path in item["explanations"])
 
 
+def test_a_live_lists_co_interaction_paths_state_the_graph_the_model_was_trained_on(trained, client):
+    """A live list is written through with the co-raters of its evidence, counted in the graph
+    the model was trained on (the interactions that carry its attention; ratings posted since,
+    by this module's other users, are not among them): each co-interaction path gives that
+    count and draws the co-rater whose two interactions weigh most, ties to the smallest id."""
+    driver, database, version, _ = trained
+    _rate(client, "counted", _popular(driver, database, 6)[2:6])
+    body = client.get("/v1/users/counted/recommendations", params={"k": 8, "explain": "true", "paths": 3}).json()
+    assert body["live"]
+    assert all(r["counted"] for r in _read(driver, database, "MATCH (:User {id: 'counted'})-[r:RECOMMENDED]->() "
+                                           "RETURN r.evidence_co_raters IS NOT NULL AS counted"))
+    kept = library.recommendations(driver, database, "counted", k=8, paths=3)  # as stored, co-rater drawn
+    paths = [p for rec in kept for p in rec.explanations if p.shape == "co_interaction"]
+    assert paths and [p.others for p in paths] == [p["others"] for item in body["items"]
+                                                   for p in item["explanations"] if p["shape"] == "co_interaction"]
+    for path in paths:
+        evidence, drawn, target = path.nodes[1].id, path.nodes[2].id, path.nodes[3].id
+        raters = _read(driver, database,
+                       "MATCH (m:Model {active: true}) "
+                       "MATCH (:Item {id: $evidence})<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(:Item {id: $target}) "
+                       "WHERE c[m.attention_property] IS NOT NULL AND b[m.attention_property] IS NOT NULL "
+                       "RETURN v.id AS v ORDER BY c[m.attention_property] * b[m.attention_property] DESC, v.id",
+                       evidence=evidence, target=target)
+        assert (path.others, drawn) == (len(raters), raters[0]["v"])
+
+
 def test_an_explanation_request_folds_a_changed_user_in_first(trained, client):
     driver, database, version, _ = trained
     popular = _popular(driver, database, 4)
@@ -161,13 +187,14 @@ def test_the_live_list_equals_the_frozen_models_offline_list_for_the_same_histor
 
 
 def test_the_live_list_carries_the_write_backs_channel_attribution(trained, client):
-    """Folded in from the same history, a trained user's list, evidence and channel parts equal
-    what the write-back stored; written through, the explanation reads them the same way."""
+    """Folded in from the same history, a trained user's list, evidence, channel parts and
+    co-raters equal what the write-back stored; written through, the explanation reads them the
+    same way."""
     driver, database, version, folder = trained
     stored = _read(driver, database,
                    "MATCH (:User {id: 'u5'})-[r:RECOMMENDED {model: $v}]->(i) RETURN i.id AS item, "
-                   "r.evidence AS evidence, r.evidence_channels AS parts, r.evidence_links AS links "
-                   "ORDER BY r.rank", v=version)
+                   "r.evidence AS evidence, r.evidence_channels AS parts, r.evidence_links AS links, "
+                   "r.evidence_co_raters AS co_raters, r.evidence_co_rater AS co_rater ORDER BY r.rank", v=version)
     history = [r.data() for r in _read(driver, database, "MATCH (:User {id: 'u5'})-[r:INTERACTED]->(i) "
                                        "RETURN i.id AS item_id, r.rating AS rating, r.ts AS ts")]
     checkpoint = _read(driver, database, "MATCH (m:Model {active: true}) RETURN m.checkpoint AS c")[0]["c"]
@@ -177,6 +204,7 @@ def test_the_live_list_carries_the_write_backs_channel_attribution(trained, clie
     assert any(link for r in stored for link in r["links"]), "the sample's recommendations share genres and tags"
     for channels, row in zip(live.channels, stored):
         assert channels["evidence_links"] == row["links"]
+        assert (channels["evidence_co_raters"], channels["evidence_co_rater"]) == (row["co_raters"], row["co_rater"])
         assert np.allclose(channels["evidence_channels"], row["parts"], atol=1e-6)
     state = library.recommendation_state(driver, database, "u5")
     library.store_live_recommendations(driver, database, "u5", live, state.embedding_property)

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import torch
 
 from kgrec.engine import co_raters as co_raters_module
-from kgrec.engine.co_raters import co_raters
+from kgrec.engine.co_raters import CoRaterIndex
 from kgrec.engine.data.graph import INTERACTION_KEY, columns_from_tabular, flatten
 from kgrec.engine.data.split import temporal_split
 from kgrec.engine.evaluation import metrics
@@ -46,26 +46,31 @@ def test_columns_id_maps_and_flat_view(columns):
 @pytest.mark.parametrize("chunk", [1, 50, co_raters_module.CHUNK])
 def test_co_raters_are_counted_and_drawn_as_the_explanation_query_defines_them(columns, monkeypatch, chunk):
     """Every user who interacted with both items counts; the drawn one has the largest attention
-    product, ties to the smallest id (half the attention values are tied at 0.5, some at 0)."""
+    product, ties to the smallest id (half the attention values are tied at 0.5, some at 0). The
+    index a checkpoint keeps counts the same; items added after training have no co-raters."""
     monkeypatch.setattr(co_raters_module, "CHUNK", chunk)
     users, items = columns.edges[INTERACTION_KEY]
     rng = np.random.default_rng(0)
-    attention = np.where(rng.random(len(users)) < 0.5, 0.5, rng.random(len(users)))
+    attention = np.where(rng.random(len(users)) < 0.5, 0.5, rng.random(len(users))).astype(np.float32)
     attention[rng.random(len(users)) < 0.05] = 0.0
     n_items = len(columns.node_ids["Item"])
-    evidence = rng.integers(-1, n_items, size=(30, 4, 3))
-    targets = rng.integers(-1, n_items, size=(30, 4))
-    found = co_raters(columns, attention, evidence, targets)
-    weight = {(u, i): a for u, i, a in zip(users.tolist(), items.tolist(), attention.tolist())}
+    evidence = rng.integers(-1, n_items + 3, size=(30, 4, 3))  # the last three: added after training
+    targets = rng.integers(-1, n_items + 3, size=(30, 4))
+    index = CoRaterIndex.from_columns(columns, attention)
+    found = index.count(evidence, targets)
+    restored = CoRaterIndex.from_state(index.state()).count(evidence, targets)
+    assert np.array_equal(restored.counts, found.counts) and np.array_equal(restored.drawn, found.drawn)
+    weight = {(u, i): float(a) for u, i, a in zip(users.tolist(), items.tolist(), attention.tolist())}
     raters = {}
     for u, i in zip(users.tolist(), items.tolist()):
         raters.setdefault(i, set()).add(u)
     for (row, t, e), item in np.ndenumerate(evidence):
         target = targets[row, t]
-        both = sorted(raters.get(item, set()) & raters.get(target, set())) if item >= 0 and target >= 0 else []
+        both = sorted(raters.get(item, set()) & raters.get(target, set())) if min(item, target) >= 0 else []
         assert found.counts[row, t, e] == len(both)
         expected = min(both, key=lambda v: (-weight[v, item] * weight[v, target], v)) if both else -1
         assert found.drawn[row, t, e] == expected
+        assert found.drawn_ids(row)[t, e] == (columns.node_ids["User"][expected] if both else "")
     assert (found.counts > 1).sum() > 20 and (found.counts == 0).sum() > 10  # both cases were exercised
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.engine.data.histories import history_of
-from kgrec.engine.edge_evidence import evidence_properties
+from kgrec.engine.edge_evidence import EXPLAINED, evidence_properties
 from kgrec.engine.output import ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
@@ -38,8 +38,9 @@ class LiveList:
         evidence, evidence_weights: per item, the user's items that contribute most to its
             score, strongest first, and their contributions (empty lists when the model has no
             exact contributions).
-        channels: per item, how those contributions split into the model's channels: the edge
-            properties the write-back stores (:mod:`~kgrec.engine.edge_evidence`).
+        channels: per item, how those contributions split into the model's channels and who
+            else interacted with both items (counted in the graph the model was trained on): the
+            edge properties the write-back stores (:mod:`~kgrec.engine.edge_evidence`).
         embedding: the user's embedding in the model's space, or None.
         history: how many interactions the user had (known items or not): the list is current
             while the user's interaction count stays this.
@@ -73,7 +74,10 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     ids = frozen.item_ids
     edges = [{"evidence": [], "evidence_weights": []} for _ in picks]
     if evidence is not None:
-        edges = evidence_properties(ids, evidence.items, evidence.weights, evidence.channels, np.zeros(1, np.int64))[0]
+        co_raters = (frozen.co_raters.count(evidence.items[:, :, :EXPLAINED], picks[None, :])
+                     if frozen.co_raters is not None else None)
+        edges = evidence_properties(ids, evidence.items, evidence.weights, evidence.channels, np.zeros(1, np.int64),
+                                    co_raters)[0]
     return LiveList(
         version=frozen.version, items=ids[picks].tolist(), scores=top_scores[0][:len(picks)].astype(float).tolist(),
         evidence=[edge.pop("evidence") for edge in edges],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from kgrec.engine.co_raters import CoRaters, co_raters
+from kgrec.engine.co_raters import CoRaterIndex, CoRaters
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories
 from kgrec.engine.edge_evidence import EXPLAINED
@@ -50,6 +50,8 @@ class ModelOutput:
             (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
         evidence_co_raters: the co-raters of the first :data:`~kgrec.engine.edge_evidence.EXPLAINED`
             evidence items and their targets, which an explanation states; None without evidence.
+        co_rater_index: what they were counted from, kept with the checkpoint so that lists
+            computed live count theirs the same way.
     """
 
     version: str
@@ -65,6 +67,7 @@ class ModelOutput:
     evidence_channels: ChannelParts | None = None
     item_messages: np.ndarray | None = None
     evidence_co_raters: CoRaters | None = None
+    co_rater_index: CoRaterIndex | None = None
 
 
 @dataclass
@@ -121,11 +124,12 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
                     getattr(channels, name)[batch] = getattr(evidence.channels, name)
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
+    index = CoRaterIndex.from_columns(columns, attention.get(INTERACTION_KEY))
     explained = evidence_items[:, :, :EXPLAINED]
-    counted = co_raters(columns, attention.get(INTERACTION_KEY), explained, top_items) if (explained >= 0).any() else None
+    counted = index.count(explained, top_items) if (explained >= 0).any() else None
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
                        evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels,
-                       item_messages=model.item_messages(), evidence_co_raters=counted)
+                       item_messages=model.item_messages(), evidence_co_raters=counted, co_rater_index=index)
 
 
 def _empty_channels(like: ChannelParts, n_users: int) -> ChannelParts:

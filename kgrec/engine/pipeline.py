@@ -134,7 +134,8 @@ def train_and_publish(driver: neo4j.Driver, database: str, config: TrainConfig, 
     seconds["output"] = time.monotonic() - started
 
     started = time.monotonic()
-    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version)
+    checkpoint = save_model(model_dir / f"{output.version}.pt", model, columns, output.version,
+                            co_raters=output.co_rater_index)
     output.checkpoint = str(checkpoint)
     seconds["save"] = time.monotonic() - started
 

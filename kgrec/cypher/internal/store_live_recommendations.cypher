@@ -15,7 +15,9 @@
 //   $evidence   list<list<string>> per item, the user's items that contribute most, strongest first
 //   $weights    list<list<float>>  their contributions
 //   $channels   list<map>          per item, the properties saying how those contributions split
-//                                  (evidence_channels, evidence_links; see explain.cypher)
+//                                  and who else interacted with both items (evidence_channels,
+//                                  evidence_links, evidence_co_raters, evidence_co_rater; see
+//                                  explain.cypher)
 //   $embedding  list<float> | null the user's embedding
 //   $property   string             the active model's embedding property
 //   $history    integer            the user's interaction count the list was computed from

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from kgrec import cypher
+from kgrec.engine.co_raters import CoRaterIndex
 from kgrec.engine.data.graph import GraphColumns
 from kgrec.engine.models.base import Recommender, create, model_class
 from kgrec.engine.models.options import option_names
@@ -53,11 +54,14 @@ class FrozenModel:
         version: the model version (``RECOMMENDED.model``).
         model: the restored model.
         item_ids: item id of each score column: as at training, then the items added since.
+        co_raters: the training graph's interactions, to count the co-raters a live list's
+            explanations state (None for a checkpoint saved without them).
     """
 
     version: str
     model: Recommender
     item_ids: np.ndarray
+    co_raters: CoRaterIndex | None = None
     index: dict[str, int] = field(init=False, repr=False)
     #: the model's count of items added after training (``(:Model).added_items``) when this copy
     #: last took them in (:func:`kgrec.engine.neo4j.new_items.catch_up`)
@@ -75,18 +79,20 @@ class GraphChangedError(KgrecError, ValueError):
     """The graph's node sets differ from the ones the model was trained on."""
 
 
-def save_model(path: Path, model: Recommender, columns: GraphColumns, version: str) -> Path:
+def save_model(path: Path, model: Recommender, columns: GraphColumns, version: str,
+               co_raters: CoRaterIndex | None = None) -> Path:
     """Write the fitted model, its options and run config, the fingerprint of the graph ``columns`` it was
     fitted on and that graph's item ids (the index space of its scores, so a model that folds
-    users in is served by id without the graph) to ``path``, atomically: a reader never sees
-    half a file. Returns the absolute path."""
+    users in is served by id without the graph) and, when given, the ``co_raters`` index to
+    ``path``, atomically: a reader never sees half a file. Returns the absolute path."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     torch.save({"version": version, "name": model.name, "state": model.state(),
                 "options": dataclasses.asdict(model.options), "config": dataclasses.asdict(model.config),
                 "fingerprint": columns.fingerprint(),
-                "item_ids": [str(item) for item in columns.node_ids[ITEM]]}, partial)
+                "item_ids": [str(item) for item in columns.node_ids[ITEM]],
+                **({"co_raters": co_raters.state()} if co_raters is not None else {})}, partial)
     partial.replace(path)
     return path
 
@@ -176,7 +182,9 @@ def load_frozen(path: Path, models_root: Path) -> FrozenModel:
     if not model.folds_in or "item_ids" not in saved:
         raise ModelNotAvailableError(f"model {saved['version']} ({saved['name']}) cannot score users it was not "
                                      "trained on; its stored recommendations are served as they are")
-    return FrozenModel(saved["version"], model.load_state(saved["state"], None), np.asarray(saved["item_ids"]))
+    co_raters = CoRaterIndex.from_state(saved["co_raters"]) if "co_raters" in saved else None
+    return FrozenModel(saved["version"], model.load_state(saved["state"], None), np.asarray(saved["item_ids"]),
+                       co_raters)
 
 
 def load_active(driver: neo4j.Driver, database: str, models_root: Path) -> tuple[Recommender, GraphColumns, str]:
