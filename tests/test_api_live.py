@@ -160,6 +160,23 @@ def test_an_explanation_request_folds_a_changed_user_in_first(trained, client):
     assert body["paths"] and all(path["nodes"][1]["id"] in popular[:3] for path in body["paths"])
 
 
+def test_a_current_list_is_served_with_one_query(trained, client, monkeypatch):
+    """A list that is current (trained, or live and unchanged since) comes back with the state
+    query that says so; explained, its stored paths come with it too."""
+    driver, database, _, _ = trained
+    _rate(client, "one-query", _popular(driver, database, 3))
+    first = client.get("/v1/users/one-query/recommendations", params={"k": 5, "explain": "true"}).json()
+    queries = []
+    read = library._read
+    monkeypatch.setattr(library, "_read", lambda *args, **kwargs: queries.append(args[2]) or read(*args, **kwargs))
+    for user, params in (("u7", {"k": 5}), ("one-query", {"k": 5}), ("one-query", {"k": 5, "explain": "true"})):
+        queries.clear()
+        body = client.get(f"/v1/users/{user}/recommendations", params=params).json()
+        assert body["strategy"] == "model" and len(body["items"]) == 5
+        assert queries == ["recommendation_state"], (user, params, queries)
+    assert body == first
+
+
 def test_new_interactions_change_an_existing_users_list(trained, client):
     before = client.get("/v1/users/u1/recommendations", params={"k": 10}).json()
     assert before["strategy"] == "model" and before["live"] is False  # the list the training wrote

@@ -45,7 +45,7 @@ _LIVE = 20
 def _shapes(user: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every query a route runs for a user id (or item id) of ``user``'s size, with parameters
     shaped like the route's."""
-    yield "recommendation_state", {"user_id": user}
+    yield "recommendation_state", {"user_id": user, "k": 10}
     yield "recommendations", {"user_id": user, "k": 10, "item_ids": []}
     for items in (3, 1, _LIVE):  # a page's items without stored paths, one item, a long page
         yield "explain", {"user_id": user, "item_ids": [user] * items, "k": 10, "paths": 3, "draw": False}
@@ -55,7 +55,8 @@ def _shapes(user: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "store_live_recommendations", {
         "user_id": user, "version": user, "items": [user] * _LIVE, "scores": [0.5] * _LIVE,
         "evidence": [[user]] * _LIVE, "weights": [[0.5]] * _LIVE,
-        "channels": [{"evidence_channels": [0.5, 0.5], "evidence_links": [user]}] * _LIVE,
+        "channels": [{"evidence_channels": [0.5, 0.5], "evidence_links": [user], "evidence_co_raters": [1],
+                      "evidence_co_rater": [user]}] * _LIVE,
         "embedding": [0.5] * 64,
         "property": "embedding", "history": 1}
     yield "fallback_recommendations", {"user_id": user, "k": 10}

@@ -10,7 +10,7 @@ API has given up on stops using the server too.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -123,22 +123,25 @@ def valid_evidence(driver: neo4j.Driver, database: str, user_id: str, item_id: s
     return [r["item_id"] for r in _read(driver, database, "valid_evidence", user_id=user_id, item_id=item_id)]
 
 
-def _recommendations(records: Sequence[neo4j.Record], model: str | None = None) -> list[Recommendation]:
+def _recommendations(records: Sequence[Mapping[str, Any]], model: str | None = None) -> list[Recommendation]:
     return [Recommendation(item_id=r["item_id"], title=r["title"], score=r["score"], rank=r["rank"],
                            model=r.get("model", model), live=r.get("live", False)) for r in records]
 
 
 def recommendations(driver: neo4j.Driver, database: str, user_id: str, k: int = 10, paths: int = 0, *,
-                    timeout: float | None = None) -> list[Recommendation]:
+                    timeout: float | None = None, stored: Sequence[Mapping[str, Any]] | None = None
+                    ) -> list[Recommendation]:
     """The user's materialised top-``k`` from the active model; with ``paths`` > 0, each item
     carries its best ``paths`` explanations (an item with no path gets an empty list).
+    ``stored``: those items as already read (:func:`recommendation_state`), else they are read.
 
     Paths stored on the edges (by :func:`store_explanations`, or by an earlier call) are served
     as they are when they are enough; the others are computed with the same query and the same
     model, and stored on their edges, so that asking again (a live list explained a second time,
     Neo4j Browser) is one read.
     """
-    records = _read(driver, database, "recommendations", timeout_=timeout, user_id=user_id, k=k, item_ids=[])
+    records = stored if stored is not None else _read(driver, database, "recommendations", timeout_=timeout,
+                                                      user_id=user_id, k=k, item_ids=[])
     recs = _recommendations(records)
     if paths > 0 and recs:
         missing = []
@@ -192,12 +195,13 @@ def _of_first_evidence(paths: list[ExplanationPath], evidence: int) -> list[Expl
     return [path for path in paths if path.evidence in first]
 
 
-def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, *,
+def recommendation_state(driver: neo4j.Driver, database: str, user_id: str, k: int = 0, *,
                          timeout: float | None = None) -> RecommendationState:
     """Whether the user's stored list is current for the active model; if not, the user's
-    interactions to fold the user in from (see ``recommendation_state.cypher``)."""
+    interactions to fold the user in from; if so, its first ``k`` items (see
+    ``recommendation_state.cypher``)."""
     return RecommendationState(**_read(driver, database, "recommendation_state", timeout_=timeout,
-                                       user_id=user_id)[0].data())
+                                       user_id=user_id, k=k)[0].data())
 
 
 def store_live_recommendations(driver: neo4j.Driver, database: str, user_id: str, live: Any, property_: str, *,

@@ -104,6 +104,8 @@ class RecommendationState(BaseModel):
     current: bool = Field(description="the stored list was computed by the active model from every "
                                       "interaction the user has now")
     history: list[dict] = Field(description="the user's interactions ({item_id, rating, ts}) when not current")
+    recommendations: list[dict] = Field(default_factory=list, description="the first items of a current list, as "
+                                                                         "recommendations.cypher returns them")
 
 
 class SimilarItem(BaseModel):

@@ -28,28 +28,30 @@ router = APIRouter(prefix="/users/{user_id}/recommendations", tags=["recommendat
 UserId = Annotated[NodeId, Path(description="the user's id")]
 
 
-async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_id: str,
-                              k: int) -> list[Recommendation] | None:
+async def _fold_in_if_changed(neo4j: Neo4jCalls, live_models: LiveModels, user_id: str, k: int,
+                              read: int = 0) -> tuple[list[Recommendation] | None, list[dict] | None]:
     """When the user has interactions their stored list was not computed from, compute their
     top-``k`` now with the frozen active model and write it through; returns that list, or None
     when the stored list stands (current, no model that folds users in, no known item, or
-    another model became active meanwhile: its own stored list is read then).
+    another model became active meanwhile: its own stored list is read then); and, when the
+    stored list is current, its first ``read`` items as read with the state (one query).
 
     Raises:
         ApiError: 404 ``unknown_user``.
     """
-    state = await neo4j.run(library.recommendation_state, user_id)
+    state = await neo4j.run(library.recommendation_state, user_id, read)
     if not state.user_exists:
         raise ApiError(404, "unknown_user", f"no user with id {user_id!r}")
+    current = state.recommendations if state.current else None
     if state.current or not state.version or not state.history:
-        return None
+        return None, current
     frozen = await live_models.frozen(state.version, state.checkpoint)
     if frozen is not None and frozen.added_count < state.added_items:  # items added from their links since
         frozen = await live_models.updated(frozen, lambda model: neo4j.run(catch_up, model))
     live = frozen and await anyio.to_thread.run_sync(fold_in, frozen, state.history, k)
     if not live:
-        return None
-    return await neo4j.run(library.store_live_recommendations, user_id, live, state.embedding_property)
+        return None, None
+    return await neo4j.run(library.store_live_recommendations, user_id, live, state.embedding_property), None
 
 
 PhraseQuery = Annotated[bool, Query(description="also phrase each path with the language model (KGREC_LLM_URL, "
@@ -82,9 +84,9 @@ async def list_recommendations(
     an item the model knows get the popularity fallback.
     """
     explain = explain or phrase
-    stored = await _fold_in_if_changed(neo4j, live_models, user_id, max(k, LIVE_K))
+    stored, current = await _fold_in_if_changed(neo4j, live_models, user_id, max(k, LIVE_K), read=k)
     if stored is None or explain:
-        stored = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0)
+        stored = await neo4j.run(library.recommendations, user_id, k, paths if explain else 0, stored=current)
     if stored and phrase:
         shown = stored[:k]
         if await _phrase(phraser, [p for rec in shown for p in rec.explanations or []], settings.llm_budget_s):
