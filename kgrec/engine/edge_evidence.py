@@ -3,8 +3,10 @@
 Per recommendation: ``evidence`` (the user's item ids that contribute most, strongest first),
 ``evidence_weights`` (their exact contributions) and, for a model that splits contributions into
 channels, ``evidence_channels`` and ``evidence_links`` for the first :data:`EXPLAINED` of them
-(the ones an explanation reads; see ``explain.cypher``), and, when the write-back counted them,
-their co-raters (``evidence_co_raters``, ``evidence_co_rater``; see :mod:`kgrec.engine.co_raters`). Built for a whole batch of users at
+(the ones an explanation usually reads; see ``explain.cypher``), and, when they were counted, the
+co-raters of every evidence item (``evidence_co_raters``, ``evidence_co_rater``; see
+:mod:`kgrec.engine.co_raters`): an explanation passes over disliked evidence, so it may read
+past the first five, and joining for those cost a query hundreds of MB on a dense graph. Built for a whole batch of users at
 once with array operations: the write-back builds twenty edges per user while the server stores
 the previous batch, and per-edge array indexing cost more client time than the server's work.
 """
@@ -29,7 +31,7 @@ def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.nda
         items, weights: (all rows x T x E) evidence items (-1 after the last) and contributions.
         channels: their split into channels, or None (no channel properties then).
         rows: which rows to build.
-        co_raters: the co-raters of the first :data:`EXPLAINED` evidence items, or None.
+        co_raters: the co-raters of the evidence items, or None.
 
     Returns:
         per row, per target: ``evidence`` and ``evidence_weights`` (the -1 padding dropped) and,
@@ -38,7 +40,7 @@ def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.nda
         (that link as ``"RELATION:entity id"``, ``""`` when the item shares no entity with the
         target). Packed so, the edge gains two properties: each property costs the write-back
         more than its values do. With ``co_raters``, also ``evidence_co_raters`` (how many users
-        interacted with each of those items and the target) and ``evidence_co_rater`` (the one to
+        interacted with each evidence item and the target) and ``evidence_co_rater`` (the one to
         draw, ``""`` for none).
     """
     properties = _channel_properties(item_ids, items, weights, channels, rows)
@@ -46,8 +48,8 @@ def evidence_properties(item_ids: np.ndarray, items: np.ndarray, weights: np.nda
         for edges, counts, drawn in zip(properties, co_raters.counts[rows].tolist(),
                                         co_raters.drawn_ids(rows).tolist()):
             for edge, count, who in zip(edges, counts, drawn):
-                explained = min(len(edge["evidence"]), EXPLAINED)
-                edge.update(evidence_co_raters=count[:explained], evidence_co_rater=who[:explained])
+                cited = len(edge["evidence"])
+                edge.update(evidence_co_raters=count[:cited], evidence_co_rater=who[:cited])
     return properties
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.engine.data.histories import history_of
-from kgrec.engine.edge_evidence import EXPLAINED, evidence_properties
+from kgrec.engine.edge_evidence import evidence_properties
 from kgrec.engine.output import ranked, strongest_evidence
 from kgrec.engine.neo4j.persist import FrozenModel
 from kgrec.graph_schema import USER
@@ -74,7 +74,7 @@ def fold_in(frozen: FrozenModel, interactions: Sequence[Mapping[str, Any]], k: i
     ids = frozen.item_ids
     edges = [{"evidence": [], "evidence_weights": []} for _ in picks]
     if evidence is not None:
-        co_raters = (frozen.co_raters.count(evidence.items[:, :, :EXPLAINED], picks[None, :])
+        co_raters = (frozen.co_raters.count(evidence.items, picks[None, :])
                      if frozen.co_raters is not None else None)
         edges = evidence_properties(ids, evidence.items, evidence.weights, evidence.channels, np.zeros(1, np.int64),
                                     co_raters)[0]

@@ -17,7 +17,6 @@ import torch
 from kgrec.engine.co_raters import CoRaterIndex, CoRaters
 from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories
-from kgrec.engine.edge_evidence import EXPLAINED
 from kgrec.engine.evaluation.metrics import top_k
 from kgrec.engine.models.base import ChannelParts, Recommender
 from kgrec.progress import progress_bar
@@ -48,8 +47,8 @@ class ModelOutput:
             exact contributions; stored on the RECOMMENDED edge as ``evidence`` / ``evidence_weights``.
         evidence_channels: how each of those contributions splits into the model's channels
             (stored as :mod:`~kgrec.engine.edge_evidence` says); None for a model without the split.
-        evidence_co_raters: the co-raters of the first :data:`~kgrec.engine.edge_evidence.EXPLAINED`
-            evidence items and their targets, which an explanation states; None without evidence.
+        evidence_co_raters: the co-raters of each evidence item and its target, which an
+            explanation states; None without evidence.
         co_rater_index: what they were counted from, kept with the checkpoint so that lists
             computed live count theirs the same way.
     """
@@ -125,8 +124,7 @@ def model_output(model: Recommender, columns: GraphColumns, histories: Histories
     attention = model.attention(columns, histories) or {}
     embeddings = model.embeddings(columns, histories) or {}
     index = CoRaterIndex.from_columns(columns, attention.get(INTERACTION_KEY))
-    explained = evidence_items[:, :, :EXPLAINED]
-    counted = index.count(explained, top_items) if (explained >= 0).any() else None
+    counted = index.count(evidence_items, top_items) if (evidence_items >= 0).any() else None
     return ModelOutput(version, embeddings, attention, top_items, top_scores, params or {}, metrics or {},
                        evidence_items=evidence_items, evidence_weights=evidence_weights, evidence_channels=channels,
                        item_messages=model.item_messages(), evidence_co_raters=counted, co_rater_index=index)

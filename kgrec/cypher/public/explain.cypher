@@ -36,11 +36,14 @@
 //   collaborative  co_interaction  (u)-[:INTERACTED]->(i)<-[:INTERACTED]-(v)-[:INTERACTED]->(r)
 //                                  one user v is drawn (the one whose two interactions weigh
 //                                  most); `others` counts every other user who interacted with
-//                                  both i and r. The write-back counts them for those first five
-//                                  evidence items, in the graph it trained on, and stores
+//                                  both i and r. The write-back counts them for every evidence
+//                                  item, in the graph it trained on, and stores
 //                                  rec.evidence_co_raters (the counts) and rec.evidence_co_rater
 //                                  (the drawn user's id, '' for none): the query then only draws
-//                                  that path. Without them (lists computed live) it joins.
+//                                  that path (so does the API for lists it computes live).
+//                                  Without them (other items, older models) it expands the
+//                                  evidence's raters: slower than a hash join of both items'
+//                                  raters, but a join held 100s of MB per query at 1M.
 //   knowledge      shared_entity   (u)-[:INTERACTED]->(i)-[x]-(e)-[x']-(r), e the link's entity
 // with `weight` = that channel's exact part and `share` = part / the item's score. The next
 // channel is shown too, as a second, weaker path, when it carries at least a quarter of the
@@ -204,7 +207,6 @@ CALL (u, r, a, i, m, channels) {
     WITH u, r, a, i, m, channel
     WHERE channel.channel = 'collaborative' AND channel.drawn IS NULL
     MATCH (i)<-[c:INTERACTED]-(v:User)-[b:INTERACTED]->(r)
-    USING JOIN ON v
     WHERE v <> u
     WITH u, a, i, r, c, v, b, coalesce(c[m.attention_property], 1.0) * coalesce(b[m.attention_property], 1.0) AS support
     ORDER BY support DESC, v.id
