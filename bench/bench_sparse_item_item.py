@@ -1,7 +1,7 @@
 """How much ranking quality does the neighbourhood solve of the item-item weights cost? (#27; JSON on stdout)
 
 EASE's column j is the ridge regression of item j on every other item. The neighbourhood solve
-(:func:`kgrec.engine.models.ease.neighbourhood_ease_from_gram`) fits it on item j's k strongest
+(:func:`kgrec.engine.models.item_item.neighbourhood_ease`) fits it on item j's k strongest
 partners only: k non-zeros per column, one k x k solve per item, no items x items
 factorisation. This runs ``kgrec eval``'s protocol (each method's penalty chosen on validation)
 on real data for EASE and for the published model (``attention``, whose ``item_item=auto``
@@ -26,7 +26,8 @@ from kgrec.engine.data.graph import columns_from_tabular
 from kgrec.engine.evaluation.evaluate import run_evaluation
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, closed_form_fit, interaction_matrix
-from kgrec.engine.models.ease import EASE, EASEConfig, gram_matrix, neighbourhood_ease_from_gram
+from kgrec.engine.models.ease import EASE, EASEConfig
+from kgrec.engine.models.item_item import neighbourhood_ease, sparse_gram_matrix
 from kgrec.engine.training.config import TrainConfig
 from kgrec.loaders import read_movielens
 from recording import print_and_record
@@ -48,8 +49,9 @@ class NeighbourhoodEASE(EASE):
 
         def fit_on(train, lambda_reg) -> None:
             if gram[0] is not train:
-                gram[:] = [train, gram_matrix(train)]
-            self.weights = neighbourhood_ease_from_gram(gram[1], lambda_reg, self.options.neighbours)
+                gram[:] = [train, sparse_gram_matrix(train)]
+            solved = neighbourhood_ease(gram[1], (lambda_reg,), self.options.neighbours)[0]
+            self.weights = torch.from_numpy(solved.toarray())  # EASE scores with a dense B
 
         self.params = {"lambda": closed_form_fit(data, self.options.lambdas, self.options.default_lambda, fit_on, self)}
         return self

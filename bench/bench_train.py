@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interactions", type=int, default=1_000_000, help="sample size (default 1,000,000)")
+    parser.add_argument("--items", type=int, help="catalogue size of the sample (default: one item per 60 interactions)")
     parser.add_argument("--implicit", action="store_true", help="the sample without ratings and timestamps")
     parser.add_argument("--load", action="store_true", help="empty the database and bulk-import the sample first")
     parser.add_argument("--command", action="store_true", help="also time `kgrec train` as a command")
@@ -84,7 +85,8 @@ def main() -> None:
         key = f"eval-attention-{args.interactions}"
     else:
         result.update(_publish(args))
-        key = (f"attention-{args.interactions}{'-implicit' if args.implicit else ''}"
+        key = (f"attention-{args.interactions}{f'-items{args.items}' if args.items else ''}"
+               f"{'-implicit' if args.implicit else ''}"
                f"{f'-threads{args.threads}' if args.threads != 1 else ''}")
     result["load_average_at_end"] = _load_average()
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -102,7 +104,7 @@ def _publish(args: argparse.Namespace) -> dict:
     settings = server.neo4j
     result: dict = {"model": "attention", "interactions_requested": args.interactions, "implicit": args.implicit}
     if args.load:
-        result["bulk_load_seconds"] = _load(server, args.interactions, args.implicit, args.seed)
+        result["bulk_load_seconds"] = _load(server, args.interactions, args.items, args.implicit, args.seed)
     with open_driver(settings) as driver, tempfile.TemporaryDirectory() as models:
         started, started_cpu = time.monotonic(), time.process_time()
         version, stats = train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
@@ -115,7 +117,8 @@ def _publish(args: argparse.Namespace) -> dict:
         "version": version,
         "users": counts["users"],
         "items": counts["items"],
-        "item_item_weights_mb": round(counts["items"] ** 2 * 4 / 2**20),
+        "item_item_solve": stats.train.get("item_item_solve"),
+        "dense_item_item_weights_mb": round(counts["items"] ** 2 * 4 / 2**20),
         "relationships": stats.pull.relationships,
         "val_ndcg@20": round(stats.train.get("val_ndcg@20", float("nan")), 4),
         "lambda": stats.train.get("lambda"),
@@ -152,14 +155,14 @@ def _command() -> dict:
             "last_line": done.stdout.strip().splitlines()[-1]}
 
 
-def _load(server, interactions: int, implicit: bool, seed: int) -> float:
+def _load(server, interactions: int, items: int | None, implicit: bool, seed: int) -> float:
     """Empty the local server's database and bulk-import the sample; seconds of the import."""
     from kgrec.loaders.bulk import bulk_write_graph
     from kgrec.loaders.synthetic import generate_sample
     from kgrec.neo4j_server import lifecycle
     from kgrec.neo4j_server.admin import remove_store
 
-    graph = generate_sample(n_interactions=interactions, seed=seed)
+    graph = generate_sample(n_interactions=interactions, n_items=items, seed=seed)
     if implicit:
         graph.interactions = graph.interactions.drop(columns=["rating", "ts"])
         graph.interactions["weight"] = 1.0

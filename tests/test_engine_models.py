@@ -17,8 +17,9 @@ from kgrec.engine.evaluation.evaluate import fit_data, format_table, run_evaluat
 from kgrec.engine.models import MODELS
 from kgrec.engine.models.base import FitData, Recommender, create
 from kgrec.engine.models import item_graph_attention
-from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix, neighbourhood_ease_from_gram
-from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig, _initial_theta
+from kgrec.engine.models.ease import ease_from_gram, ease_weights, gram_matrix
+from kgrec.engine.models.item_item import neighbourhood_ease, sparse_gram_matrix
+from kgrec.engine.models.item_graph_attention import ItemGraphAttentionConfig, _initial_theta, _randomized_svd
 from kgrec.engine.models.options import UnknownOptionError
 from kgrec.engine.neo4j.persist import load_frozen, load_model, save_model
 from kgrec.engine.output import EVIDENCE, ranked, strongest_evidence
@@ -38,6 +39,21 @@ def columns() -> GraphColumns:
 def attention(columns):
     split = temporal_split(columns)
     return create("attention", TrainConfig(seed=0)).fit(fit_data(columns, split)), split
+
+
+@pytest.fixture(scope="module")
+def neighbourhood_attention(columns):
+    """The published model with B solved on each item's 16 strongest partners, held sparse."""
+    split = temporal_split(columns)
+    options = {"item_item": "neighbourhood", "neighbours": "16"}
+    return create("attention", TrainConfig(seed=0), options).fit(fit_data(columns, split)), split
+
+
+def fitted(request, solve: str):
+    """The module's attention model whose B is solved ``solve`` (dense or neighbourhood)."""
+    model, split = request.getfixturevalue("attention" if solve == "dense" else "neighbourhood_attention")
+    assert model.weights.sparse == (solve == "neighbourhood")
+    return model, split
 
 
 def implicit(columns: GraphColumns) -> GraphColumns:
@@ -67,8 +83,9 @@ def test_histories_order_interactions_by_time(columns):
     assert len(one.items) == histories.indptr[4] - histories.indptr[3] - 2
 
 
-def test_attention_scores_split_exactly_into_contributions(columns, attention):
-    model, _ = attention
+@pytest.mark.parametrize("solve", ["dense", "neighbourhood"])
+def test_attention_scores_split_exactly_into_contributions(columns, request, solve):
+    model, _ = fitted(request, solve)
     histories = histories_from_columns(columns)
     for row in (2, 40, 150):
         scores = model.score(histories.select(np.array([row])))[0].numpy()
@@ -106,12 +123,13 @@ def test_evidence_ranked_for_a_batch_is_each_rows_own_ranking(columns, attention
             assert np.allclose(weights[b, t, :len(order)], parts[order, t])
 
 
+@pytest.mark.parametrize("solve", ["dense", "neighbourhood"])
 @pytest.mark.parametrize("loaded", [False, True])
-def test_channels_split_each_contribution_exactly(columns, attention, loaded, tmp_path):
+def test_channels_split_each_contribution_exactly(columns, request, solve, loaded, tmp_path):
     """Collaborative + knowledge = the contribution, the named links are the largest parts of the
     knowledge term, each one the closed form of its (relation, entity) path; the same for the
     model the API loads from its checkpoint (no dense messages, no graph)."""
-    model, _ = attention
+    model, _ = fitted(request, solve)
     if loaded:
         model = load_frozen(save_model(tmp_path / "m.pt", model, columns, "v1"), models_root=tmp_path).model
     batch = histories_from_columns(columns).select(np.array([2, 40, 150]))
@@ -193,13 +211,37 @@ def test_attention_learns_to_favour_recent_interactions():
     assert preference[False] < 1, preference
 
 
-def test_attention_model_round_trips_through_a_safe_file(columns, attention, tmp_path):
-    model, _ = attention
+@pytest.mark.parametrize("solve", ["dense", "neighbourhood"])
+def test_attention_model_round_trips_through_a_safe_file(columns, request, solve, tmp_path):
+    model, _ = fitted(request, solve)
     path = save_model(tmp_path / "m.pt", model, columns, "v1")
     loaded = load_model(path, columns, models_root=tmp_path)
     histories = histories_from_columns(columns, users=np.arange(10))
-    assert torch.allclose(loaded.score(histories), model.score(histories))
-    assert torch.load(path, weights_only=True)["name"] == "attention"
+    assert torch.allclose(loaded.score(histories), model.score(histories), atol=1e-6)
+    assert loaded.weights.sparse == model.weights.sparse
+    assert torch.equal(loaded.weights.to_dense(), model.weights.to_dense())
+    saved = torch.load(path, weights_only=True)
+    assert saved["name"] == "attention"
+    if solve == "neighbourhood":  # the checkpoint keeps B's non-zeros, not items x items
+        assert len(saved["state"]["weights"]["data"]) == model.weights.matrix.nnz == 16 * model.weights.n_items
+
+
+@pytest.mark.parametrize("solve", ["dense", "neighbourhood"])
+def test_embedding_factors_are_the_whole_messages_factorised(columns, request, solve):
+    """P Q^T is the items' whole messages B + K (full rank here: dim exceeds the catalogue),
+    and a lower rank keeps their largest singular values, whether B is held dense or sparse."""
+    model, _ = fitted(request, solve)
+    messages = (model.weights.to_dense() + model._knowledge_messages(model.theta)).double()
+    sources, targets = model._factors()
+    assert sources.shape[1] == messages.shape[0] <= model.options.dim
+    assert torch.allclose((sources @ targets.T).double(), messages, atol=1e-4 * messages.abs().max())
+    rank = 8
+    _, values, _ = _randomized_svd(lambda x, t: (messages.T if t else messages).float() @ x, messages.shape[0],
+                                   rank, torch.Generator().manual_seed(0))
+    exact = torch.linalg.svdvals(messages)[:rank]
+    # a projection's singular values never exceed the matrix's; the leading ones converge first
+    assert (values.double() <= exact * (1 + 1e-5)).all() and (values.double() >= 0.95 * exact).all()
+    assert torch.allclose(values[:2].double(), exact[:2], rtol=1e-3)
 
 
 def test_a_checkpoint_outside_the_models_folder_is_refused(columns, attention, tmp_path):
@@ -259,6 +301,8 @@ def test_the_gram_matrix_per_user_block_is_the_whole_product(columns):
     whole = (matrix.T @ matrix).toarray()
     for block in (7, 4096):
         assert np.array_equal(gram_matrix(matrix, users_per_block=block).numpy(), whole)
+        sparse = sparse_gram_matrix(matrix, items_per_block=block)
+        assert sparse.has_sorted_indices and np.array_equal(sparse.toarray(), whole)
 
 
 @pytest.mark.parametrize("lambda_reg", ItemGraphAttentionConfig().lambdas)
@@ -280,22 +324,25 @@ def test_neighbourhood_weights_are_ease_with_every_partner_and_a_ridge_on_the_st
     """The neighbourhood solve is EASE exactly when every other item is a partner; with k
     partners each column has at most k non-zeros, its own diagonal 0, and is the float64 ridge
     regression of the item on its k largest co-occurrences."""
-    gram = gram_matrix(interaction_matrix(columns))
-    n_items, lambda_reg = gram.shape[0], 100.0
-    whole = neighbourhood_ease_from_gram(gram, lambda_reg, n_items, items_per_block=37)
-    dense = ease_from_gram(gram, lambda_reg)
-    assert torch.allclose(whole, dense, rtol=1e-3, atol=1e-5 * dense.abs().max())
+    matrix = interaction_matrix(columns)
+    gram, sparse = gram_matrix(matrix), sparse_gram_matrix(matrix)
+    n_items, lambdas = gram.shape[0], (100.0, 1000.0)
+    for whole, lambda_reg in zip(neighbourhood_ease(sparse, lambdas, n_items, items_per_block=37), lambdas):
+        dense = ease_from_gram(gram, lambda_reg)
+        assert torch.allclose(torch.from_numpy(whole.toarray()), dense, rtol=1e-3, atol=1e-5 * dense.abs().max())
     k = 10
-    weights = neighbourhood_ease_from_gram(gram, lambda_reg, k, items_per_block=37).numpy()
-    assert ((weights != 0).sum(0) <= k).all() and (np.diag(weights) == 0).all()
     g = gram.numpy().astype(np.float64)
-    for j in (0, 17, n_items - 1):
-        counts = g[:, j].copy()
-        counts[j] = -1
-        partners = np.flatnonzero(weights[:, j])
-        assert len(partners) == k and counts[partners].min() >= np.sort(counts)[-k]
-        ridge = np.linalg.solve(g[np.ix_(partners, partners)] + lambda_reg * np.eye(k), g[partners, j])
-        assert np.allclose(weights[partners, j], ridge, rtol=1e-3, atol=1e-6)
+    for solved, lambda_reg in zip(neighbourhood_ease(sparse, lambdas, k, items_per_block=37), lambdas):
+        assert (solved.getnnz(axis=0) == k).all()
+        weights = solved.toarray()
+        assert (np.diag(weights) == 0).all()
+        for j in (0, 17, n_items - 1):
+            counts = g[:, j].copy()
+            counts[j] = -1
+            partners = solved[:, j].nonzero()[0]
+            assert counts[partners].min() >= np.sort(counts)[-k]
+            ridge = np.linalg.solve(g[np.ix_(partners, partners)] + lambda_reg * np.eye(k), g[partners, j])
+            assert np.allclose(weights[partners, j], ridge, rtol=1e-3, atol=1e-6)
 
 
 def test_attention_with_neighbourhood_weights_splits_scores_exactly_and_auto_follows_the_catalogue_size(
@@ -307,7 +354,7 @@ def test_attention_with_neighbourhood_weights_splits_scores_exactly_and_auto_fol
     monkeypatch.setattr(item_graph_attention, "DENSE_ITEMS_MAX", 100)  # this catalogue has more
     model = create("attention", TrainConfig(seed=0), {**options, "neighbours": "8"}).fit(fit_data(columns, split))
     assert model.params["item_item_solve"] == "neighbourhood"
-    assert ((model.weights != 0).sum(0) <= 8).all()
+    assert model.weights.sparse and (model.weights.matrix.getnnz(axis=0) == 8).all()
     histories = histories_from_columns(columns)
     for row in (2, 40):
         one = histories.select(np.array([row]))
@@ -326,7 +373,7 @@ def _dense_scores(model, histories: Histories, theta: torch.Tensor, columns: tor
     alpha = model._alpha(histories, theta)
     dense = torch.zeros(len(histories), n_items).index_put(
         (torch.from_numpy(histories.row_of()), torch.from_numpy(histories.items)), alpha, accumulate=True)
-    scores = dense @ model.weights[:, columns]
+    scores = dense @ model.weights.to_dense()[:, columns]
     for gamma, (items, entities, item_norm, entity_degree, _) in zip(theta[5:].exp(), model._links):
         links = np.zeros((n_items, len(entity_degree)), np.float32)
         links[items, entities] = 1.0
@@ -357,7 +404,7 @@ def test_sparse_scores_and_their_gradient_are_the_dense_ones(columns, attention)
 
 def test_the_device_is_the_configured_one_and_a_missing_gpu_is_one_message(columns, monkeypatch):
     model = create("attention", TrainConfig(seed=0, device="cpu")).fit(fit_data(columns, temporal_split(columns)))
-    assert model.weights.device.type == "cpu" and all(hop.left.device.type == "cpu" for hop in model.hops)
+    assert model.weights.matrix.device.type == "cpu" and all(hop.left.device.type == "cpu" for hop in model.hops)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert TrainConfig(device="auto").resolved_device().type == "cpu"
     with pytest.raises(DeviceUnavailableError, match="--device cuda: no CUDA GPU available.*--device cpu"):
@@ -412,7 +459,7 @@ def test_ease_recency_chooses_on_validation_then_refits_on_train_and_validation(
 
     grid = EASERecencyConfig().grid
     record = RecordingFit(columns, look=lambda model: ((model.lambda_reg, model.tau, model.floor),
-                                                       model.weights.clone()))
+                                                       model.weights.to_dense().clone()))
     model = create("ease_recency", TrainConfig()).fit(record.data)
     assert [option for _, (option, _) in record.calls] == list(grid)
     best_score, (best, _) = max(record.calls, key=lambda call: call[0])
@@ -423,7 +470,7 @@ def test_ease_recency_chooses_on_validation_then_refits_on_train_and_validation(
         assert torch.allclose(weights, ease_weights(train, lambda_reg), atol=1e-5)
     refit = interaction_matrix(record.data.refit)
     assert refit.nnz == record.interactions("train") + record.interactions("val") > train.nnz
-    assert torch.allclose(model.weights, ease_weights(refit, model.params["lambda"]), atol=1e-5)
+    assert torch.allclose(model.weights.to_dense(), ease_weights(refit, model.params["lambda"]), atol=1e-5)
 
 
 def test_ease_recency_weighs_the_latest_interactions_and_its_contributions_sum_to_its_scores(columns):
@@ -523,7 +570,7 @@ def test_attention_shape_is_chosen_on_validation_among_the_learned_and_the_grid(
     penalty's best knowledge share; the model keeps the winner and its scores still split exactly."""
     options = {"steps": 10, "dim": 8, "lambdas": (100.0, 300.0), "taus": (2.0, 50.0), "floors": (0.2,)}
     record = RecordingFit(columns, look=lambda model: (
-        model.weights.clone(), model.attention_parameters()["tau"], model.attention_parameters()["floor"]))
+        model.weights.to_dense().clone(), model.attention_parameters()["tau"], model.attention_parameters()["floor"]))
     model = create("attention", TrainConfig(seed=0), options).fit(record.data)
     learned = tuple(model.params["learned_shape"])
     shapes = {(round(tau, 4), round(floor, 4)) for _, (_, tau, floor) in record.calls}
@@ -537,3 +584,22 @@ def test_attention_shape_is_chosen_on_validation_among_the_learned_and_the_grid(
     targets = np.argsort(-scores)[:20]
     parts = model.contributions(histories.select(np.array([7])), targets[None, :])
     assert np.allclose(parts.sum(0), scores[targets], rtol=1e-4, atol=1e-6)
+
+
+def test_an_item_added_to_a_sparse_model_scores_through_its_links_alone(columns, neighbourhood_attention, tmp_path):
+    """A new item joins a sparse B with an empty row and column; it is scored for a user who
+    interacted with an item linked like it, and its score is still the sum of the contributions."""
+    model, _ = neighbourhood_attention
+    model = load_model(save_model(tmp_path / "m.pt", model, columns, "v1"), columns, models_root=tmp_path)
+    twin, n_items = 30, model.weights.n_items
+    links = [(r, int(e)) for r, (items, entities, *_) in enumerate(model._links) for e in entities[items == twin]]
+    model.add_items([links])
+    assert model.weights.sparse and model.weights.n_items == n_items + 1
+    assert model.weights.matrix[:, n_items].nnz == 0 and model.weights.matrix[n_items].nnz == 0
+    histories = histories_from_columns(columns)
+    row = int(histories.row_of()[np.flatnonzero(histories.items == twin)[0]])
+    one = histories.select(np.array([row]))
+    scores = model.score(one)[0].numpy()
+    assert scores.shape == (n_items + 1,) and scores[n_items] > 0
+    parts = model.contributions(one, np.array([[n_items]]))
+    assert np.isclose(parts.sum(), scores[n_items], rtol=1e-4)

@@ -69,39 +69,6 @@ def ease_from_gram(gram: torch.Tensor, lambda_reg: float) -> torch.Tensor:
     return weights
 
 
-def neighbourhood_ease_from_gram(gram: torch.Tensor, lambda_reg: float, neighbours: int,
-                                 items_per_block: int = 256) -> torch.Tensor:
-    r"""EASE's weights with column :math:`j` fitted on :math:`j`'s ``neighbours`` strongest
-    partners :math:`N_j` only (its largest co-occurrence counts, itself excluded):
-    :math:`B_{N_j j} = (G_{N_j N_j} + \lambda I)^{-1} G_{N_j j}`, zero elsewhere.
-
-    Why: EASE's column :math:`j` is exactly the ridge regression of item :math:`j` on every other
-    item, so restricting it to the partners that carry the co-occurrences replaces one
-    items x items factorisation by one ``neighbours`` x ``neighbours`` solve per item: the cost
-    grows with the items, not with their cube. With ``neighbours`` >= items - 1 it is
-    :func:`ease_from_gram` exactly. The result is still a dense tensor (``neighbours`` non-zeros
-    per column): what the models that read :math:`B` take.
-    """
-    n_items = gram.shape[0]
-    k = min(neighbours, n_items - 1)
-    weights = torch.zeros_like(gram)
-    if k <= 0:
-        return weights
-    eye = torch.eye(k, dtype=gram.dtype, device=gram.device)
-    for start in range(0, n_items, items_per_block):
-        items = torch.arange(start, min(start + items_per_block, n_items), device=gram.device)
-        counts = gram[:, items].T.clone()  # (block, items): each item's co-occurrences
-        counts[torch.arange(len(items), device=gram.device), items] = -1.0  # never its own partner
-        partners = counts.topk(k, dim=1).indices
-        del counts
-        system = gram[partners[:, :, None], partners[:, None, :]]
-        system.add_(lambda_reg * eye)
-        target = gram[partners, items[:, None]].unsqueeze(-1)
-        solved = torch.cholesky_solve(target, torch.linalg.cholesky(system)).squeeze(-1)
-        weights[partners, items[:, None].expand_as(partners)] = solved
-    return weights
-
-
 def ease_weights(train: sp.csr_matrix, lambda_reg: float, device: torch.device | str = "cpu") -> torch.Tensor:
     r"""EASE's item-item weights (:func:`ease_from_gram`) of a binary user x item matrix."""
     return ease_from_gram(gram_matrix(train, device), lambda_reg)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,7 +18,8 @@ from kgrec.engine.data.graph import INTERACTION_KEY, EdgeKey, GraphColumns
 from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.models.base import ChannelParts, FitData, Recommender
-from kgrec.engine.models.ease import ease_from_gram, gram_matrix, neighbourhood_ease_from_gram
+from kgrec.engine.models.ease import ease_from_gram, gram_matrix
+from kgrec.engine.models.item_item import ItemWeights, neighbourhood_ease, sparse_gram_matrix
 from kgrec.engine.models.options import UnknownOptionError
 from kgrec.graph_schema import ITEM, USER
 from kgrec.progress import progress_bar
@@ -61,7 +62,7 @@ class ItemGraphAttentionConfig:
             floor 0 left out: the floor is a logit here). Empty: keep the learned shape.
         item_item: how :math:`B` is solved: ``dense`` (one items x items factorisation per
             penalty, exact EASE), ``neighbourhood`` (each item's column on its :attr:`neighbours`
-            strongest partners, :func:`~kgrec.engine.models.ease.neighbourhood_ease_from_gram`),
+            strongest partners, :func:`~kgrec.engine.models.item_item.neighbourhood_ease`),
             or ``auto``: dense up to :data:`DENSE_ITEMS_MAX` items, neighbourhood beyond.
         neighbours: partners per item of the neighbourhood solve.
     """
@@ -139,7 +140,8 @@ class ItemGraphAttention(Recommender):
     :math:`B` is refitted on every interaction the model will score
     from. Past :data:`DENSE_ITEMS_MAX` items each column of :math:`B` is solved on the item's
     strongest partners (:attr:`~ItemGraphAttentionConfig.item_item`), with no items x items
-    factorisation; :math:`B` and the messages are still held dense, so memory grows with the
+    factorisation, from the sparse co-occurrence counts; :math:`B` is then held sparse and the
+    knowledge part stays in its sparse links (no whole messages), so nothing grows with the
     square of the catalogue.
     """
 
@@ -148,7 +150,8 @@ class ItemGraphAttention(Recommender):
     has_attention = True
     folds_in = True
     #: every item's whole message, B plus the knowledge part, dense: set by :meth:`fit` (and
-    #: for each point of its grid), not saved, so a loaded model scores through the sparse links
+    #: for each point of its grid) when B is dense, not saved, so a loaded model, and one with a
+    #: sparse B, scores through the sparse links
     _messages: torch.Tensor | None = None
 
     def fit(self, data: FitData) -> "ItemGraphAttention":
@@ -163,7 +166,7 @@ class ItemGraphAttention(Recommender):
         inputs = inner.fit_columns(data.columns, inner.train)
         self.theta = _initial_theta(len(self.relations)).to(self.device)
         self._messages = None
-        self.weights = self._ease(interaction_matrix(inputs), self.options.inner_lambda)
+        self.weights = next(self._item_item(interaction_matrix(inputs), (self.options.inner_lambda,)))
         history = histories_from_columns(data.columns, inner.train)
         targets = inner.matrix(inner.test)
         with self._timed("attention_steps"):
@@ -174,8 +177,7 @@ class ItemGraphAttention(Recommender):
         if data.validate:
             shares = self.options.knowledge_shares if self.relations else (1.0,)
             scores = {}
-            with self._timed("gram"):
-                gram = gram_matrix(interaction_matrix(data.columns), self.device)
+            solves = self._item_item(interaction_matrix(data.columns), self.options.lambdas)
             # a unit of this bar is one factorisation, one validation or one search of shapes
             searches = len(shapes) > 1
             with progress_bar(desc="attention: choosing lambda, knowledge share and shape",
@@ -184,9 +186,10 @@ class ItemGraphAttention(Recommender):
                 for lambda_reg in self.options.lambdas:
                     # free the previous B and messages before the next factorisation
                     self.weights = self._messages = knowledge = None
-                    self.weights = self._ease(gram, lambda_reg)
-                    with self._timed("knowledge_messages"):
-                        knowledge = self._knowledge_messages(learned)
+                    self.weights = next(solves)
+                    if not self.weights.sparse:
+                        with self._timed("knowledge_messages"):
+                            knowledge = self._knowledge_messages(learned)
                     bar.update()
                     for share in shares:
                         self._messages = self._combined(knowledge, share, into=self._messages)
@@ -199,17 +202,18 @@ class ItemGraphAttention(Recommender):
                         for shape in shapes[1:]:
                             scores[lambda_reg, share, shape] = self._validate(data, learned, lambda_reg, share, shape)
                         bar.update()
-            del gram, knowledge
+            del solves, knowledge
             best = max(scores, key=scores.get)
         self.theta = _with_shape(_with_knowledge_share(learned, best[1]), *best[2])
         self.weights = self._messages = None
-        self.weights = self._ease(interaction_matrix(data.refit or data.columns), best[0])
-        with self._timed("knowledge_messages"):
-            knowledge = self._knowledge_messages(self.theta)
-            self._messages = self._combined(knowledge, 1.0, into=knowledge)
+        self.weights = next(self._item_item(interaction_matrix(data.refit or data.columns), (best[0],)))
+        if not self.weights.sparse:
+            with self._timed("knowledge_messages"):
+                knowledge = self._knowledge_messages(self.theta)
+                self._messages = self._combined(knowledge, 1.0, into=knowledge)
         self._factored = None
         self.params = {"lambda": best[0], "knowledge_share": best[1], "learned_shape": list(shapes[0]),
-                       "item_item_solve": "neighbourhood" if self.options.neighbourhood(self.weights.shape[0]) else "dense",
+                       "item_item_solve": "neighbourhood" if self.weights.sparse else "dense",
                        **self.attention_parameters(),
                        **({"val_ndcg@20": scores[best]} if data.validate else {}),
                        "loss_curve": getattr(self, "loss_curve", [])}
@@ -229,17 +233,29 @@ class ItemGraphAttention(Recommender):
                   lambda_reg, share, *shape, score)
         return score
 
-    def _ease(self, matrix_or_gram: sp.csr_matrix | torch.Tensor, lambda_reg: float) -> torch.Tensor:
-        """:math:`B` for ``lambda_reg`` on this model's device, from interactions or their Gram
-        matrix; the seconds go to :attr:`timings` (``gram``, ``factorisations``)."""
-        gram = matrix_or_gram
-        if not isinstance(gram, torch.Tensor):
+    def _item_item(self, matrix: sp.csr_matrix, lambdas: Sequence[float]) -> Iterator[ItemWeights]:
+        """:math:`B` for each of ``lambdas`` in turn, from the interactions ``matrix``; the seconds
+        go to :attr:`timings` (``gram``, ``factorisations``: one per penalty when dense, one for
+        all of them per neighbourhood solve, which reads the partners' counts once).
+
+        Dense: one factorisation per penalty, each made when the previous :math:`B` is let go
+        (one items x items matrix of weights at a time). Neighbourhood: all at once, each sparse."""
+        if self.options.neighbourhood(matrix.shape[1]):
             with self._timed("gram"):
-                gram = gram_matrix(matrix_or_gram, self.device)
-        with self._timed("factorisations"):
-            if self.options.neighbourhood(gram.shape[0]):
-                return neighbourhood_ease_from_gram(gram, lambda_reg, self.options.neighbours)
-            return ease_from_gram(gram, lambda_reg)
+                gram = sparse_gram_matrix(matrix)
+            with self._timed("factorisations"):
+                solved = neighbourhood_ease(gram, lambdas, self.options.neighbours)
+            del gram
+            for weights in solved:
+                yield ItemWeights(weights)
+            return
+        with self._timed("gram"):
+            gram = gram_matrix(matrix, self.device)
+        for lambda_reg in lambdas:
+            with self._timed("factorisations"):
+                weights = ease_from_gram(gram, lambda_reg)
+            yield ItemWeights(weights)
+            del weights  # before the next factorisation
 
     @contextmanager
     def _timed(self, phase: str) -> Iterator[None]:
@@ -338,11 +354,9 @@ class ItemGraphAttention(Recommender):
         items = torch.from_numpy(histories.items).to(self.device)
         n_rows = len(histories)
         if columns is None:
-            weighted = torch.sparse_coo_tensor(torch.stack([rows, items]), alpha, (n_rows, self.weights.shape[0]),
-                                               check_invariants=False)
             if messages is not None:
-                return torch.sparse.mm(weighted, messages)
-            scores = torch.sparse.mm(weighted, self.weights)
+                return ItemWeights(messages).product(rows, items, alpha, n_rows)
+            scores = self.weights.product(rows, items, alpha, n_rows)
             knowledge = None  # items x users: the sparse products give it in this layout, added once
             for gamma, hop in zip(theta[5:].exp(), self.hops):
                 knowledge = hop.spread_all(gamma * hop.gather(alpha, rows, items, n_rows), knowledge)
@@ -350,7 +364,7 @@ class ItemGraphAttention(Recommender):
                 scores.add_(knowledge.T)
         else:
             scores = torch.zeros(n_rows, len(columns), device=self.device).index_add(
-                0, rows, alpha[:, None] * self.weights[items[:, None], columns[None, :]])
+                0, rows, alpha[:, None] * self.weights.block(items, columns))
             for gamma, hop in zip(theta[5:].exp(), self.hops):
                 scores = scores + gamma * hop.spread(hop.gather(alpha, rows, items, n_rows), columns)
         return scores
@@ -375,7 +389,7 @@ class ItemGraphAttention(Recommender):
         entities) gather to ``items_per_block`` rows."""
         if not self.hops:
             return None
-        n_items = self.weights.shape[0]
+        n_items = self.weights.n_items
         total = torch.zeros(n_items, n_items, device=self.device)
         for gamma, hop in zip(theta[5:].exp(), self.hops):
             for start in range(0, n_items, items_per_block):
@@ -385,12 +399,17 @@ class ItemGraphAttention(Recommender):
                                                                                  len(block)))
         return total
 
-    def _combined(self, knowledge: torch.Tensor | None, share: float, into: torch.Tensor | None = None) -> torch.Tensor:
+    def _combined(self, knowledge: torch.Tensor | None, share: float,
+                  into: torch.Tensor | None = None) -> torch.Tensor | None:
         r"""Every item's whole message, :math:`M = B + \mathit{share} \cdot K`, written into
-        ``into`` when given (the grid reuses one buffer); :math:`B` itself without knowledge."""
+        ``into`` when given (the grid reuses one buffer); :math:`B` itself without knowledge.
+        None for a sparse :math:`B`, which scores through the sparse links instead: the whole
+        messages of a large catalogue are items x items dense."""
+        if self.weights.sparse:
+            return None
         if knowledge is None:
-            return self.weights
-        return torch.add(self.weights, knowledge, alpha=share, out=into)
+            return self.weights.matrix
+        return torch.add(self.weights.matrix, knowledge, alpha=share, out=into)
 
     @torch.no_grad()
     def contributions(self, histories: Histories, targets: np.ndarray) -> np.ndarray:
@@ -401,7 +420,7 @@ class ItemGraphAttention(Recommender):
             return (alpha[:, None] * self._messages[items[:, None], wanted]).cpu().numpy()
         # the targets of the whole batch once, then each interaction's own row's targets
         columns, position = torch.unique(wanted, return_inverse=True)
-        messages = self.weights[items[:, None], columns]  # never the whole rows: a long history's are 100s of MB
+        messages = self.weights.block(items, columns)  # never the whole rows: a long history's are 100s of MB
         each = torch.arange(len(items), device=self.device)
         for gamma, hop in zip(self.theta[5:].exp(), self.hops):
             messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), columns)
@@ -421,8 +440,7 @@ class ItemGraphAttention(Recommender):
         target = np.broadcast_to(np.maximum(targets, 0)[..., None], shape).ravel().copy()
         alpha = self._alpha(histories, self.theta).cpu().numpy().astype(np.float64)[flat] * present
         evidence = histories.items[flat]
-        collaborative = alpha * self.weights[torch.from_numpy(evidence).to(self.device),
-                                             torch.from_numpy(target).to(self.device)].double().cpu().numpy()
+        collaborative = alpha * self.weights.pairs(evidence, target)
         n, n_links = len(flat), links
         link_relation = np.full((n, n_links), -1, np.int64)
         link_entity = np.full((n, n_links), -1, np.int64)
@@ -536,12 +554,24 @@ class ItemGraphAttention(Recommender):
         with it: a user folded in later gets an embedding in the same space as the ones written
         back, without rebuilding the messages."""
         if getattr(self, "_factored", None) is None:
-            messages = self._messages if self._messages is not None else self._combined(
-                self._knowledge_messages(self.theta), 1.0)
-            torch.manual_seed(self.config.seed)
-            u, s, v = torch.svd_lowrank(messages, q=min(self.options.dim, messages.shape[0]), niter=4)
+            generator = torch.Generator().manual_seed(self.config.seed)
+            u, s, v = _randomized_svd(self._message_product, self.weights.n_items,
+                                      min(self.options.dim, self.weights.n_items), generator, self.device)
             self._factored = (u * s, v)
         return self._factored
+
+    def _message_product(self, dense: torch.Tensor, transpose: bool = False) -> torch.Tensor:
+        r""":math:`M X` (or :math:`M^\top X`) of the whole item messages :math:`M = B + K` and a
+        dense (items x q) :math:`X`, without forming :math:`M` when it is not held: the knowledge
+        part is :math:`\sum_r \gamma_r L_r R_r^\top X` through the sparse link factors, and it
+        is symmetric."""
+        if self._messages is not None:
+            return (self._messages.T if transpose else self._messages) @ dense
+        product = self.weights.matmul(dense, transpose)
+        values = dense.cpu().numpy()
+        for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors):
+            product += gamma * torch.from_numpy(np.asarray(left @ (right.T @ values), np.float32)).to(product.device)
+        return product
 
     # -- items added after training ---------------------------------------------------------
 
@@ -574,7 +604,7 @@ class ItemGraphAttention(Recommender):
         factorisation, its message vector the projection of its message row onto it; both are
         returned, (new items x dim) each.
         """
-        n_items, new = self.weights.shape[0], len(links)
+        n_items, new = self.weights.n_items, len(links)
         extended = []
         for r, (items, entities, _, _, n_entities) in enumerate(self._links):
             added = [(n_items + k, entity) for k, item_links in enumerate(links)
@@ -582,7 +612,7 @@ class ItemGraphAttention(Recommender):
             extended.append((np.concatenate([items, np.array([i for i, _ in added], np.int64)]),
                              np.concatenate([entities, np.array([e for _, e in added], np.int64)]), n_entities))
         sources, targets = self._factors()
-        self.weights = torch.nn.functional.pad(self.weights, (0, new, 0, new))
+        self.weights = self.weights.padded(new)
         self._messages = None
         self._set_links(self.relations, extended, n_items + new, self.entity_ids)
         block = torch.arange(n_items, n_items + new, device=self.device)
@@ -601,7 +631,7 @@ class ItemGraphAttention(Recommender):
         """The item side whole (weights, attention parameters, knowledge links, the factors of
         the embeddings), so the model scores and embeds any history without the graph it was
         trained on."""
-        return {"weights": self.weights, "theta": self.theta, "params": self.params,
+        return {"weights": self.weights.state(), "theta": self.theta, "params": self.params,
                 "factors": list(self._factors()),
                 "relations": [list(key) for key in self.relations],
                 "links": [[torch.from_numpy(items), torch.from_numpy(entities), n_entities]
@@ -609,10 +639,10 @@ class ItemGraphAttention(Recommender):
                 "entity_ids": None if self.entity_ids is None else [[str(e) for e in ids] for ids in self.entity_ids]}
 
     def load_state(self, state: dict, columns: GraphColumns | None) -> "ItemGraphAttention":
-        self.weights, self.theta, self.params = state["weights"], state["theta"], state["params"]
+        self.weights, self.theta, self.params = ItemWeights.from_state(state["weights"]), state["theta"], state["params"]
         self._set_links([tuple(key) for key in state["relations"]],
                         [(items.numpy(), entities.numpy(), int(n)) for items, entities, n in state["links"]],
-                        self.weights.shape[0],
+                        self.weights.n_items,
                         # checkpoints written before explanations named their entities have none
                         None if state.get("entity_ids") is None else [np.asarray(ids, dtype=object)
                                                                        for ids in state["entity_ids"]])
@@ -675,6 +705,23 @@ class _TwoHop:
         if into is None:
             return torch.sparse.mm(self.right_t, entities.T.contiguous())
         return torch.sparse.addmm(into, self.right_t, entities.T.contiguous())
+
+
+def _randomized_svd(product: Callable[[torch.Tensor, bool], torch.Tensor], n: int, rank: int,
+                    generator: torch.Generator, device: torch.device | str = "cpu",
+                    power_iterations: int = 4) -> tuple[torch.Tensor, ...]:
+    r"""The leading ``rank`` singular triplets :math:`(U, S, V)` of a square ``n`` x ``n`` matrix
+    known only by its products with dense matrices (``product(X, transpose)``): the randomized
+    range finder with power iterations (Halko, Martinsson and Tropp, 2011) of
+    :func:`torch.svd_lowrank`, which needs the matrix itself."""
+    def basis(matrix: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.qr(matrix).Q
+
+    q = basis(product(torch.randn(n, rank, generator=generator).to(device), False))
+    for _ in range(power_iterations):
+        q = basis(product(basis(product(q, True)), False))
+    u, s, vh = torch.linalg.svd(product(q, True).T, full_matrices=False)
+    return q @ u, s, vh.T
 
 
 def _with_knowledge_share(theta: torch.Tensor, share: float) -> torch.Tensor:
