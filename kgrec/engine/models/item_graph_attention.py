@@ -19,6 +19,7 @@ from kgrec.engine.data.histories import Histories, histories_from_columns
 from kgrec.engine.data.split import interaction_matrix, temporal_split
 from kgrec.engine.models.base import ChannelParts, FitData, Recommender
 from kgrec.engine.models.ease import ease_from_gram, gram_matrix
+from kgrec.engine.models import sparse_kernels
 from kgrec.engine.models.item_item import ItemWeights, neighbourhood_ease, sparse_gram_matrix
 from kgrec.engine.models.options import UnknownOptionError
 from kgrec.graph_schema import ITEM, USER
@@ -357,6 +358,12 @@ class ItemGraphAttention(Recommender):
             if messages is not None:
                 return ItemWeights(messages).product(rows, items, alpha, n_rows)
             scores = self.weights.product(rows, items, alpha, n_rows)
+            if scores.device.type == "cpu" and not alpha.requires_grad:  # compiled, row by row
+                for gamma, hop in zip(theta[5:].exp().tolist(), self.hops):
+                    weighted = sp.csr_matrix(((gamma * alpha).numpy(), (rows.numpy(), items.numpy())),
+                                             shape=(n_rows, scores.shape[1]))
+                    hop.add_all(scores.numpy(), weighted)
+                return scores
             knowledge = None  # items x users: the sparse products give it in this layout, added once
             for gamma, hop in zip(theta[5:].exp(), self.hops):
                 knowledge = hop.spread_all(gamma * hop.gather(alpha, rows, items, n_rows), knowledge)
@@ -418,13 +425,14 @@ class ItemGraphAttention(Recommender):
         wanted = torch.from_numpy(np.asarray(targets, np.int64)[histories.row_of()]).to(self.device)
         if self._messages is not None:
             return (alpha[:, None] * self._messages[items[:, None], wanted]).cpu().numpy()
-        # the targets of the whole batch once, then each interaction's own row's targets
-        columns, position = torch.unique(wanted, return_inverse=True)
-        messages = self.weights.block(items, columns)  # never the whole rows: a long history's are 100s of MB
-        each = torch.arange(len(items), device=self.device)
-        for gamma, hop in zip(self.theta[5:].exp(), self.hops):
-            messages = messages + gamma * hop.spread(hop.gather(torch.ones_like(alpha), each, items, len(items)), columns)
-        return (alpha[:, None] * torch.gather(messages, 1, position)).cpu().numpy()
+        # each interaction's message to its own row's targets only, pair by pair: never whole
+        # rows (a long history's are 100s of MB), nor the batch's every interaction x target
+        evidence = np.repeat(histories.items, wanted.shape[1])
+        target = wanted.cpu().numpy().ravel()
+        messages = self.weights.pairs(evidence, target)
+        for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors):
+            messages += gamma * np.asarray(left[evidence].multiply(right[target]).sum(axis=1)).ravel()
+        return (alpha.cpu().numpy()[:, None] * messages.reshape(wanted.shape)).astype(np.float32)
 
     @torch.no_grad()
     def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
@@ -674,6 +682,11 @@ class _TwoHop:
         # right transposed, (items x entities), for the product over every item
         self.right_t = torch.sparse_coo_tensor(torch.stack([torch.from_numpy(item).to(device), self.entity]), self.right,
                                                (n_items, self.n_entities), check_invariants=False).coalesce()
+        # the same links on the CPU, by item and by entity, for the compiled product (add_all)
+        by_entity = np.argsort(links.indices, kind="stable")
+        self._by_item = (links.indptr, links.indices, self.left.cpu().numpy())
+        self._by_entity = (np.concatenate([[0], np.cumsum(np.bincount(links.indices, minlength=self.n_entities))]),
+                           item[by_entity], self.right.cpu().numpy()[by_entity])
 
     def _links_of(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """For every link of every item of ``items`` (duplicates included): the position in
@@ -697,6 +710,14 @@ class _TwoHop:
         owner, link = self._links_of(columns)
         return torch.zeros(entities.shape[0], len(columns), device=entities.device).index_add(
             1, owner, entities[:, self.entity[link]] * self.right[link])
+
+    def add_all(self, scores: np.ndarray, weighted: sp.csr_matrix) -> None:
+        """``scores += (weighted @ left) @ right`` over every item, in place, for a CSR
+        ``weighted`` (rows x items) and dense CPU ``scores`` (rows x items): :meth:`gather` and
+        :meth:`spread_all` in one compiled pass that touches only each row's entities."""
+        sparse_kernels.use_threads(torch.get_num_threads())
+        sparse_kernels.rows_through_entities(weighted.indptr, weighted.indices, weighted.data, *self._by_item,
+                                             *self._by_entity, scores)
 
     def spread_all(self, entities: torch.Tensor, into: torch.Tensor | None = None) -> torch.Tensor:
         """``(entities @ right)`` over every item, transposed (items x rows), added to ``into``

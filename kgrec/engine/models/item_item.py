@@ -90,6 +90,7 @@ class ItemWeights:
     def __init__(self, matrix: torch.Tensor | sp.csr_matrix):
         self.matrix = matrix
         self.sparse = sp.issparse(matrix)
+        self._by_column: sp.csr_matrix | None = None  # B transposed, made by the first pairs()
 
     @property
     def n_items(self) -> int:
@@ -120,9 +121,16 @@ class ItemWeights:
     def pairs(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """:math:`B_{r_k c_k}` for each pair of ``rows`` and ``columns`` (float64)."""
         if self.sparse:
-            picked = self.matrix[rows].multiply(sp.csr_matrix(
-                (np.ones(len(rows), np.float32), (np.arange(len(rows)), columns)), shape=(len(rows), self.n_items)))
-            return np.asarray(picked.sum(axis=1), np.float64).ravel()
+            # searched in the target's column: at most ``neighbours`` long, where a popular
+            # item's row reaches most of the catalogue
+            if self._by_column is None:
+                self._by_column = self.matrix.T.tocsr()
+                self._by_column.sort_indices()
+            values = np.empty(len(rows), np.float32)
+            sparse_kernels.use_threads(torch.get_num_threads())
+            sparse_kernels.pair_values(self._by_column.indptr, self._by_column.indices, self._by_column.data,
+                                       np.asarray(columns, np.int64), np.asarray(rows, np.int64), values)
+            return values.astype(np.float64)
         device = self.matrix.device
         return self.matrix[torch.from_numpy(rows).to(device), torch.from_numpy(columns).to(device)].double().cpu().numpy()
 

@@ -57,3 +57,47 @@ def rows_times_sparse(row_indptr: np.ndarray, row_items: np.ndarray, row_values:
             item, value = row_items[t], row_values[t]
             for s in range(indptr[item], indptr[item + 1]):
                 out[r, indices[s]] += value * data[s]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def rows_through_entities(row_indptr: np.ndarray, row_items: np.ndarray, row_values: np.ndarray,
+                          item_indptr: np.ndarray, item_entities: np.ndarray, item_left: np.ndarray,
+                          entity_indptr: np.ndarray, entity_items: np.ndarray, entity_right: np.ndarray,
+                          out: np.ndarray) -> None:
+    """``out += (W @ L) @ R^T`` for a CSR ``W`` (rows x items), an item -> entity link matrix
+    ``L`` by item (``item_indptr``, ``item_entities``, ``item_left``) and the same links' ``R``
+    by entity (``entity_indptr``, ``entity_items``, ``entity_right``): one relation's two-hop
+    propagation added to dense scores, parallel over rows.
+
+    Each row sums its interactions' links into its entities, then spreads only the entities it
+    reached, straight into its dense row: the work follows the row's entities, where a sparse x
+    dense product over every item costs every link for every row, and writes the result
+    transposed."""
+    n_entities = len(entity_indptr) - 1
+    for r in numba.prange(len(row_indptr) - 1):
+        weight = np.zeros(n_entities, np.float32)
+        for t in range(row_indptr[r], row_indptr[r + 1]):
+            item, value = row_items[t], row_values[t]
+            for link in range(item_indptr[item], item_indptr[item + 1]):
+                weight[item_entities[link]] += value * item_left[link]
+        for entity in range(n_entities):
+            if weight[entity] != 0.0:
+                for link in range(entity_indptr[entity], entity_indptr[entity + 1]):
+                    out[r, entity_items[link]] += weight[entity] * entity_right[link]
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def pair_values(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray, columns: np.ndarray,
+                out: np.ndarray) -> None:
+    """``out[k] = A[rows[k], columns[k]]`` for a CSR ``A`` with sorted indices (0 where absent): a
+    binary search in each pair's row."""
+    for k in numba.prange(len(rows)):
+        low, high = indptr[rows[k]], indptr[rows[k] + 1]
+        end = high
+        while low < high:
+            middle = (low + high) >> 1
+            if indices[middle] < columns[k]:
+                low = middle + 1
+            else:
+                high = middle
+        out[k] = data[low] if low < end and indices[low] == columns[k] else 0.0
