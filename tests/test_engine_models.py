@@ -355,6 +355,11 @@ def test_attention_with_neighbourhood_weights_splits_scores_exactly_and_auto_fol
     model = create("attention", TrainConfig(seed=0), {**options, "neighbours": "8"}).fit(fit_data(columns, split))
     assert model.params["item_item_solve"] == "neighbourhood"
     assert model.weights.sparse and (model.weights.matrix.getnnz(axis=0) == 8).all()
+    dense, sources, targets = model.weights.to_dense(), torch.tensor([0, 5, 5, 9, 120]), torch.tensor([3, 0, 7, 120])
+    assert dense.count_nonzero() > 0
+    assert torch.equal(model.weights.block(sources, targets), dense[sources[:, None], targets[None, :]])
+    pairs = model.weights.matrix.nonzero()
+    assert np.array_equal(model.weights.pairs(pairs[0], pairs[1]), dense.numpy()[pairs].astype(np.float64))
     histories = histories_from_columns(columns)
     for row in (2, 40):
         one = histories.select(np.array([row]))

@@ -114,8 +114,8 @@ class ItemWeights:
     def block(self, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
         """(len(rows) x len(columns)): :math:`B` at every row of ``rows`` and column of ``columns``."""
         if self.sparse:
-            picked = self.matrix[rows.cpu().numpy()][:, columns.cpu().numpy()]
-            return torch.from_numpy(picked.toarray()).to(rows.device)
+            every = self.pairs(np.repeat(rows.cpu().numpy(), len(columns)), np.tile(columns.cpu().numpy(), len(rows)))
+            return torch.from_numpy(every.astype(np.float32).reshape(len(rows), len(columns))).to(rows.device)
         return self.matrix[rows[:, None], columns[None, :]]
 
     def pairs(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
