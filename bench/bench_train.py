@@ -110,6 +110,7 @@ def _publish(args: argparse.Namespace) -> dict:
         version, stats = train_and_publish(driver, settings.database, TrainConfig(seed=args.seed), progress=False,
                                            model_dir=Path(models))
         total, total_cpu = time.monotonic() - started, time.process_time() - started_cpu
+        result["checkpoint"] = _checkpoint(Path(models))
         counts = driver.execute_query("MATCH (u:User) WITH count(u) AS users MATCH (i:Item) "
                                       "RETURN users, count(i) AS items", database_=settings.database).records[0]
     phases = stats.fit_phases
@@ -140,6 +141,16 @@ def _publish(args: argparse.Namespace) -> dict:
     if args.command:
         result["command"] = _command()
     return result
+
+
+def _checkpoint(models: Path) -> dict:
+    """The saved model's size and the seconds the API takes to load it (``load_frozen``)."""
+    from kgrec.engine.neo4j.persist import load_frozen
+
+    path = next(models.glob("*.pt"))
+    started = time.monotonic()
+    load_frozen(path, models_root=models)
+    return {"mb": round(path.stat().st_size / 2**20, 1), "load_seconds": round(time.monotonic() - started, 2)}
 
 
 def _command() -> dict:

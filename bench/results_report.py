@@ -31,7 +31,7 @@ README = BENCH.parent / "README.md"
 REGENERATE = "python bench/results_report.py"
 #: the README's generated blocks: name -> the results file it shows
 README_BLOCKS = {"quality": "quality.json", "explanations": "explanations.json", "embeddings": "embeddings.json",
-                 "phrasing": ("phrasing.json", "phrasing_sample.json")}
+                 "phrasing": ("phrasing.json", "phrasing_sample.json"), "catalogue": "train.json"}
 
 Lines = list[str]
 
@@ -563,6 +563,22 @@ def readme_embeddings(data: Any) -> Lines:
     return lines + [""] if lines else ["(no embedding results at the published rank)", ""]
 
 
+def readme_catalogue(data: Any) -> Lines:
+    """``kgrec train`` against the catalogue size: the runs that record which item-item solve they
+    took, largest catalogue last."""
+    runs = sorted((run for run in (data or {}).values() if isinstance(run, dict) and run.get("item_item_solve")),
+                  key=lambda run: run.get("items", 0))
+    if not runs:
+        return ["(no training runs with the item-item solve recorded)", ""]
+    rows = [[number(run.get("items")), number(run.get("interactions_requested")), str(run.get("item_item_solve")),
+             number(run.get("dense_item_item_weights_mb")), number(run.get("seconds", {}).get("train")),
+             number(run.get("total_seconds")), number(run.get("peak_rss_mb")),
+             number(run.get("checkpoint", {}).get("mb")), number(run.get("checkpoint", {}).get("load_seconds")),
+             number(run.get("val_ndcg@20"))] for run in runs]
+    return table(["items", "interactions", "B solved", "dense B would be (MB)", "fit (s)", "train to active model (s)",
+                  "peak RSS (MB)", "checkpoint (MB)", "API load (s)", "val NDCG@20"], rows)
+
+
 def readme_phrasing(run_data: Any, sample: Any) -> Lines:
     """Acceptance, the hand check and the speed of phrasing, per dataset."""
     if not isinstance(run_data, dict):
@@ -588,7 +604,8 @@ def readme_phrasing(run_data: Any, sample: Any) -> Lines:
 
 
 README_RENDERERS: dict[str, Callable[..., Lines]] = {"quality": readme_quality, "explanations": readme_explanations,
-                                                     "embeddings": readme_embeddings, "phrasing": readme_phrasing}
+                                                     "embeddings": readme_embeddings, "phrasing": readme_phrasing,
+                                                     "catalogue": readme_catalogue}
 
 
 def with_readme_blocks(readme: str, results: dict[str, Any]) -> str:
