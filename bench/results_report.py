@@ -318,7 +318,8 @@ def render_sparse_item_item(data: dict) -> Lines:
     """Each method dense and with its item-item weights solved on k partners per item."""
     lines: Lines = []
     for dataset, run in data.items():
-        lines += [f"{dataset}: {number(run.get('items'))} items, {number(run.get('threads'))} threads.", ""]
+        note = f" {run['note'][0].upper()}{run['note'][1:]}." if run.get("note") else ""
+        lines += [f"{dataset}: {number(run.get('items'))} items, {number(run.get('threads'))} threads.{note}", ""]
         lines += table(["method", "partners per item", "NDCG@20", "vs dense", "Recall@20", "lambda", "fit s"],
                        [[method, number(m.get("neighbours")) if m.get("neighbours") else "all (dense)",
                          number(m.get("ndcg@20")), number(m.get("ndcg@20_vs_dense")), number(m.get("recall@20")),
