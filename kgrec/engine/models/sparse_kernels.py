@@ -17,26 +17,33 @@ def use_threads(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
+@numba.njit(cache=True, nogil=True)
+def _lower_bound(indices: np.ndarray, low: int, high: int, column: int) -> int:
+    """The first position in ``indices[low:high]`` (sorted) whose value is not below ``column``."""
+    while low < high:
+        middle = (low + high) >> 1
+        if indices[middle] < column:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def partner_systems(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, partners: np.ndarray,
                     out: np.ndarray) -> None:
     """``out[b] = G[partners[b]][:, partners[b]]`` for a CSR Gram matrix :math:`G` with sorted
     indices and each row of ``partners`` sorted: a binary search per pair within the row, whose
-    lower bound only moves right. The same searches vectorised with torch over one sorted key
-    per non-zero took about six times as long (bench/bench_sparse_item_item.py)."""
+    lower bound only moves right. Vectorised with numpy or torch, the same searches need one
+    sorted int64 key per non-zero and a search over all of them."""
     n_rows, k = partners.shape
     for b in numba.prange(n_rows):
         for p in range(k):
             a = partners[b, p]
             low, end = indptr[a], indptr[a + 1]
             for q in range(p, k):
-                column, high = partners[b, q], end
-                while low < high:
-                    middle = (low + high) >> 1
-                    if indices[middle] < column:
-                        low = middle + 1
-                    else:
-                        high = middle
+                column = partners[b, q]
+                low = _lower_bound(indices, low, end, column)
                 value = data[low] if low < end and indices[low] == column else 0.0
                 out[b, p, q] = value
                 out[b, q, p] = value
@@ -92,12 +99,6 @@ def pair_values(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows:
     """``out[k] = A[rows[k], columns[k]]`` for a CSR ``A`` with sorted indices (0 where absent): a
     binary search in each pair's row."""
     for k in numba.prange(len(rows)):
-        low, high = indptr[rows[k]], indptr[rows[k] + 1]
-        end = high
-        while low < high:
-            middle = (low + high) >> 1
-            if indices[middle] < columns[k]:
-                low = middle + 1
-            else:
-                high = middle
+        end = indptr[rows[k] + 1]
+        low = _lower_bound(indices, indptr[rows[k]], end, columns[k])
         out[k] = data[low] if low < end and indices[low] == columns[k] else 0.0
