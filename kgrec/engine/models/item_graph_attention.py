@@ -430,9 +430,17 @@ class ItemGraphAttention(Recommender):
         evidence = np.repeat(histories.items, wanted.shape[1])
         target = wanted.cpu().numpy().ravel()
         messages = self.weights.pairs(evidence, target)
-        for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors):
-            messages += gamma * np.asarray(left[evidence].multiply(right[target]).sum(axis=1)).ravel()
+        for links in self._shared_links(evidence, target):
+            messages += np.asarray(links.sum(axis=1)).ravel()
         return (alpha.cpu().numpy()[:, None] * messages.reshape(wanted.shape)).astype(np.float32)
+
+    def _shared_links(self, evidence: np.ndarray, target: np.ndarray) -> list[sp.csr_matrix]:
+        r"""Per knowledge relation :math:`r`, (pairs x entities): for each pair of an ``evidence``
+        item :math:`i` and a ``target`` item :math:`j`, the message part
+        :math:`\gamma_r / (\sqrt{d_r(i)}\, d(e)\, \sqrt{d_r(j)})` of every entity :math:`e` both
+        link to; a pair's knowledge message is the sum of its rows."""
+        return [gamma * left[evidence].multiply(right[target])
+                for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors)]
 
     @torch.no_grad()
     def channels(self, histories: Histories, targets: np.ndarray, interactions: np.ndarray,
@@ -455,8 +463,7 @@ class ItemGraphAttention(Recommender):
         link_part = np.zeros((n, n_links))
         knowledge = np.zeros(n)
         if self._link_factors:
-            blocks = [sp.diags(gamma * alpha) @ left[evidence].multiply(right[target])
-                      for gamma, (left, right) in zip(self.theta[5:].exp().tolist(), self._link_factors)]
+            blocks = [sp.diags(alpha) @ links for links in self._shared_links(evidence, target)]
             relation_of = np.concatenate([np.full(left.shape[1], r) for r, (left, _) in enumerate(self._link_factors)])
             entity_of = np.concatenate([np.arange(left.shape[1]) for left, _ in self._link_factors])
             parts = sp.hstack(blocks, format="csr")
